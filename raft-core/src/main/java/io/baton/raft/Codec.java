@@ -1,0 +1,323 @@
+package io.baton.raft;
+
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The binary encoding of {@link Command}s and {@link Reply}s. Every message starts with a format
+ * version byte and a type byte; strings and byte arrays are length-prefixed. Decoding checks every
+ * length against what is left and fails with {@link IllegalArgumentException} naming the problem
+ * and the offset, so bad bytes never reach the state.
+ */
+final class Codec {
+  static final byte VERSION = 1;
+
+  private static final byte TXN = 1, LEASE_GRANT = 2, LEASE_KEEPALIVE = 3, LEASE_REVOKE = 4,
+      LEASE_EXPIRE = 5, GET = 10, RANGE = 11;
+  private static final byte R_TXN = 1, R_READ = 2, R_LEASE_GRANTED = 3, R_LEASE_DONE = 4, R_FAILURE = 5;
+  private static final byte OP_PUT = 1, OP_DELETE = 2, OP_DELETE_PREFIX = 3;
+  private static final int MAX_COUNT = 1 << 20;
+
+  private Codec() {
+  }
+
+  // ---- commands -------------------------------------------------------------------------
+
+  static byte[] encode(Command command) {
+    final Writer w = new Writer();
+    w.b(VERSION);
+    if (command instanceof Command.TxnCommand t) {
+      w.b(TXN);
+      final Txn txn = t.txn();
+      w.l(txn.fenceEpoch());
+      w.i(txn.compares().size());
+      for (Compare c : txn.compares()) {
+        w.s(c.key());
+        w.b((byte) c.target().ordinal());
+        if (c.target() == Compare.Target.VALUE) {
+          w.bytes(c.value());
+        } else {
+          w.l(c.number());
+        }
+      }
+      w.i(txn.ops().size());
+      for (Op op : txn.ops()) {
+        if (op instanceof Op.Put p) {
+          w.b(OP_PUT).s(p.key()).bytes(p.value()).l(p.leaseId());
+        } else if (op instanceof Op.Delete d) {
+          w.b(OP_DELETE).s(d.key());
+        } else if (op instanceof Op.DeletePrefix d) {
+          w.b(OP_DELETE_PREFIX).s(d.prefix());
+        } else {
+          throw new IllegalArgumentException("unknown op " + op);
+        }
+      }
+    } else if (command instanceof Command.LeaseGrant g) {
+      w.b(LEASE_GRANT).l(g.ttlMillis());
+    } else if (command instanceof Command.LeaseKeepAlive k) {
+      w.b(LEASE_KEEPALIVE).l(k.leaseId());
+    } else if (command instanceof Command.LeaseRevoke r) {
+      w.b(LEASE_REVOKE).l(r.leaseId());
+    } else if (command instanceof Command.LeaseExpire e) {
+      w.b(LEASE_EXPIRE).l(e.leaseId());
+    } else if (command instanceof Command.Get g) {
+      w.b(GET).s(g.key());
+    } else if (command instanceof Command.Range r) {
+      w.b(RANGE).s(r.prefix());
+    } else {
+      throw new IllegalArgumentException("unknown command " + command);
+    }
+    return w.toByteArray();
+  }
+
+  static Command decodeCommand(ByteBuffer bytes) {
+    final Reader r = new Reader(bytes, "request");
+    try {
+      r.version();
+      final byte type = r.b();
+      final Command c = switch (type) {
+        case TXN -> {
+          final long fence = r.l();
+          if (fence < 0) {
+            throw r.bad("negative fence epoch " + fence);
+          }
+          final int nc = r.count("compares");
+          final List<Compare> compares = new ArrayList<>(nc);
+          for (int i = 0; i < nc; i++) {
+            final String key = r.s();
+            final int t = r.b();
+            if (t < 0 || t >= Compare.Target.values().length) {
+              throw r.bad("unknown compare target " + t);
+            }
+            final Compare.Target target = Compare.Target.values()[t];
+            compares.add(target == Compare.Target.VALUE
+                ? new Compare(key, target, r.bytes(), 0) : new Compare(key, target, null, r.l()));
+          }
+          final int no = r.count("ops");
+          final List<Op> ops = new ArrayList<>(no);
+          for (int i = 0; i < no; i++) {
+            final byte kind = r.b();
+            ops.add(switch (kind) {
+              case OP_PUT -> new Op.Put(r.s(), r.bytes(), r.l());
+              case OP_DELETE -> new Op.Delete(r.s());
+              case OP_DELETE_PREFIX -> new Op.DeletePrefix(r.s());
+              default -> throw r.bad("unknown op kind " + kind);
+            });
+          }
+          yield new Command.TxnCommand(new Txn(compares, ops, fence));
+        }
+        case LEASE_GRANT -> new Command.LeaseGrant(r.l());
+        case LEASE_KEEPALIVE -> new Command.LeaseKeepAlive(r.l());
+        case LEASE_REVOKE -> new Command.LeaseRevoke(r.l());
+        case LEASE_EXPIRE -> new Command.LeaseExpire(r.l());
+        case GET -> new Command.Get(r.s());
+        case RANGE -> new Command.Range(r.s());
+        default -> throw r.bad("unknown request type " + type);
+      };
+      r.end();
+      return c;
+    } catch (BufferUnderflowException e) {
+      throw r.bad("truncated");
+    }
+  }
+
+  // ---- replies --------------------------------------------------------------------------
+
+  static byte[] encode(Reply reply) {
+    final Writer w = new Writer();
+    w.b(VERSION);
+    if (reply instanceof Reply.TxnDone t) {
+      w.b(R_TXN).b((byte) (t.succeeded() ? 1 : 0)).l(t.revision());
+    } else if (reply instanceof Reply.Read rd) {
+      final ReadResult res = rd.result();
+      w.b(R_READ).l(res.revision()).l(res.appliedIndex()).i(res.kvs().size());
+      for (KeyValue kv : res.kvs()) {
+        writeKeyValue(w, kv);
+      }
+    } else if (reply instanceof Reply.LeaseGranted g) {
+      w.b(R_LEASE_GRANTED).l(g.leaseId()).l(g.ttlMillis());
+    } else if (reply instanceof Reply.LeaseDone d) {
+      w.b(R_LEASE_DONE).l(d.revision());
+    } else if (reply instanceof Reply.Failure f) {
+      w.b(R_FAILURE).b((byte) f.code().ordinal()).l(f.detail()).s(f.message());
+    } else {
+      throw new IllegalArgumentException("unknown reply " + reply);
+    }
+    return w.toByteArray();
+  }
+
+  static Reply decodeReply(ByteBuffer bytes) {
+    final Reader r = new Reader(bytes, "reply");
+    try {
+      r.version();
+      final byte type = r.b();
+      final Reply reply = switch (type) {
+        case R_TXN -> new Reply.TxnDone(r.b() != 0, r.l());
+        case R_READ -> {
+          final long revision = r.l();
+          final long applied = r.l();
+          final int n = r.count("keys");
+          final List<KeyValue> kvs = new ArrayList<>(Math.min(n, 1024));
+          for (int i = 0; i < n; i++) {
+            kvs.add(readKeyValue(r));
+          }
+          yield new Reply.Read(new ReadResult(kvs, revision, applied));
+        }
+        case R_LEASE_GRANTED -> new Reply.LeaseGranted(r.l(), r.l());
+        case R_LEASE_DONE -> new Reply.LeaseDone(r.l());
+        case R_FAILURE -> {
+          final int code = r.b();
+          if (code < 0 || code >= Reply.Code.values().length) {
+            throw r.bad("unknown failure code " + code);
+          }
+          yield new Reply.Failure(Reply.Code.values()[code], r.l(), r.s());
+        }
+        default -> throw r.bad("unknown reply type " + type);
+      };
+      r.end();
+      return reply;
+    } catch (BufferUnderflowException e) {
+      throw r.bad("truncated");
+    }
+  }
+
+  static void writeKeyValue(Writer w, KeyValue kv) {
+    w.s(kv.key()).bytes(kv.value()).l(kv.createRevision()).l(kv.modRevision()).l(kv.version()).l(kv.leaseId());
+  }
+
+  static KeyValue readKeyValue(Reader r) {
+    return new KeyValue(r.s(), r.bytes(), r.l(), r.l(), r.l(), r.l());
+  }
+
+  // ---- primitives -----------------------------------------------------------------------
+
+  /** A growable big-endian buffer. */
+  static final class Writer {
+    private ByteBuffer buf = ByteBuffer.allocate(64);
+
+    private void ensure(int n) {
+      if (buf.remaining() < n) {
+        final ByteBuffer bigger = ByteBuffer.allocate(Math.max(buf.capacity() * 2, buf.position() + n));
+        buf.flip();
+        bigger.put(buf);
+        buf = bigger;
+      }
+    }
+
+    Writer b(byte v) {
+      ensure(1);
+      buf.put(v);
+      return this;
+    }
+
+    Writer i(int v) {
+      ensure(4);
+      buf.putInt(v);
+      return this;
+    }
+
+    Writer l(long v) {
+      ensure(8);
+      buf.putLong(v);
+      return this;
+    }
+
+    Writer bytes(byte[] v) {
+      i(v.length);
+      ensure(v.length);
+      buf.put(v);
+      return this;
+    }
+
+    Writer s(String v) {
+      return bytes(v.getBytes(StandardCharsets.UTF_8));
+    }
+
+    byte[] toByteArray() {
+      final byte[] out = new byte[buf.position()];
+      buf.flip();
+      buf.get(out);
+      return out;
+    }
+  }
+
+  /** Reads what {@link Writer} wrote, checking every length. */
+  static final class Reader {
+    private final ByteBuffer buf;
+    private final String what;
+
+    Reader(ByteBuffer buf, String what) {
+      this.buf = buf.slice();
+      this.what = what;
+    }
+
+    IllegalArgumentException bad(String problem) {
+      return new IllegalArgumentException("malformed Baton " + what + ": " + problem
+          + " at byte " + buf.position() + " of " + buf.limit());
+    }
+
+    void version() {
+      final byte v = b();
+      if (v != VERSION) {
+        throw bad("unsupported format version " + v + " (this node reads version " + VERSION + ")");
+      }
+    }
+
+    void end() {
+      if (buf.hasRemaining()) {
+        throw bad(buf.remaining() + " unexpected trailing bytes");
+      }
+    }
+
+    byte b() {
+      return buf.get();
+    }
+
+    int i() {
+      return buf.getInt();
+    }
+
+    long l() {
+      return buf.getLong();
+    }
+
+    int count(String of) {
+      final int n = i();
+      if (n < 0 || n > MAX_COUNT) {
+        throw bad("count of " + of + " " + n + " is outside 0.." + MAX_COUNT);
+      }
+      return n;
+    }
+
+    byte[] bytes() {
+      final int n = i();
+      if (n < 0 || n > buf.remaining()) {
+        throw bad("length " + n + " exceeds the " + buf.remaining() + " bytes left");
+      }
+      final byte[] out = new byte[n];
+      buf.get(out);
+      return out;
+    }
+
+    String s() {
+      final byte[] raw = bytes();
+      try {
+        return StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT)
+            .decode(ByteBuffer.wrap(raw)).toString();
+      } catch (CharacterCodingException e) {
+        throw bad("string is not valid UTF-8");
+      }
+    }
+
+    boolean hasRemaining() {
+      return buf.hasRemaining();
+    }
+  }
+}

@@ -1,0 +1,616 @@
+package io.baton.raft;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
+import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftConfiguration;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One node of a Baton cluster: an embedded Apache Ratis server with the replicated
+ * {@link MetadataStore}, one Raft group per cluster.
+ *
+ * <p>Lifecycle: {@link #start()} once, {@link #close()} once (closing releases leadership without
+ * handing it over; a new leader is elected by the others). On start the node bootstraps a new
+ * cluster from {@link RaftNodeOptions#peers()} when its storage directory holds nothing, or
+ * recovers from its storage directory (log and latest snapshot) otherwise. A corrupt snapshot or
+ * log makes {@code start()} fail with a {@link StorageException} naming the file; the node never
+ * starts empty in silence.
+ *
+ * <p>All methods are thread-safe.
+ */
+public final class RaftNode implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
+  private static final long LEASE_CHECK_MILLIS = 50;
+
+  /** Lifecycle states; {@link #start()} and {@link #close()} move forward only. */
+  public enum State { LATENT, STARTED, CLOSED }
+
+  private final RaftNodeOptions options;
+  private final RaftGroupId groupId;
+  private final RaftPeerId selfId;
+  private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+  private final ExecutorService callbacks;
+  private final ScheduledExecutorService timer;
+  private final LeaseDeadlines deadlines;
+  private final MetadataStateMachine stateMachine;
+  private final List<Registration> listeners = new CopyOnWriteArrayList<>();
+  private final Object leadershipLock = new Object();
+  private long leaderEpoch;
+  private volatile String knownLeader;
+  private RaftServer server;
+  private RaftClient client;
+  private RatisMetadataStore store;
+
+  private record Registration(LeadershipListener listener, SerialExecutor executor) {}
+
+  public RaftNode(RaftNodeOptions options) {
+    this.options = options;
+    this.groupId = groupIdOf(options.clusterName());
+    this.selfId = RaftPeerId.valueOf(options.nodeId());
+    this.callbacks = Executors.newCachedThreadPool(daemon("baton-callback-" + options.nodeId()));
+    this.timer = Executors.newSingleThreadScheduledExecutor(daemon("baton-timer-" + options.nodeId()));
+    this.deadlines = new LeaseDeadlines(options.clock());
+    this.stateMachine = new MetadataStateMachine(options.nodeId(), options.watchHistory(),
+        new WatchHub(callbacks, options.nodeId()), deadlines, RequestValidator.of(options), new Events());
+  }
+
+  /** The Raft group id a cluster name maps to (stable across restarts). */
+  public static RaftGroupId groupIdOf(String clusterName) {
+    return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(("baton-cluster:" + clusterName).getBytes(StandardCharsets.UTF_8)));
+  }
+
+  public RaftNodeOptions options() {
+    return options;
+  }
+
+  public String nodeId() {
+    return options.nodeId();
+  }
+
+  public State state() {
+    return state.get();
+  }
+
+  /**
+   * Starts the node: opens (or creates) its storage, binds its Raft port and joins the election.
+   * Returns once the server runs; it may not know a leader yet.
+   *
+   * @throws IllegalStateException when called twice
+   * @throws IllegalArgumentException when the Raft port is in use or the address cannot be bound
+   * @throws StorageException when the storage directory is unusable or holds corrupt data
+   */
+  public void start() {
+    if (!state.compareAndSet(State.LATENT, State.STARTED)) {
+      throw new IllegalStateException("node " + nodeId() + " is " + state.get() + "; start() may be called once");
+    }
+    try {
+      final RaftStorage.StartupOption startup = prepareStorage();
+      checkPortFree();
+      final RaftGroup group = RaftGroup.valueOf(groupId, options.join() && startup == RaftStorage.StartupOption.FORMAT
+          ? List.of() : toRaftPeers(options.peers()));
+      server = RaftServer.newBuilder()
+          .setServerId(selfId)
+          .setGroup(group)
+          .setStateMachine(stateMachine)
+          .setProperties(serverProperties())
+          .setOption(startup)
+          .build();
+      server.start();
+      client = newClient(options.clusterName(), clientPeers(), options.requestTimeout(), options.maxRequestBytes());
+      store = new RatisMetadataStore(client, stateMachine, selfId, RequestValidator.of(options), options.requestTimeout());
+      timer.scheduleWithFixedDelay(this::expireLeases, LEASE_CHECK_MILLIS, LEASE_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+      LOG.info("node {} role=follower epoch=0: started ({}, {}), raft at {}, storage {}", nodeId(),
+          startup == RaftStorage.StartupOption.FORMAT ? (options.join() ? "joining" : "new cluster") : "recovered",
+          options.clusterName(), options.self().address(), options.storageDir());
+    } catch (RuntimeException | IOException e) {
+      final RuntimeException failure = startFailure(e);
+      LOG.error("node {}: failed to start: {}", nodeId(), failure.getMessage());
+      close();
+      throw failure;
+    }
+  }
+
+  private RaftStorage.StartupOption prepareStorage() {
+    final Path dir = options.storageDir();
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new StorageException(dir, "node " + nodeId() + " cannot create its storage directory: " + e, e);
+    }
+    if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
+      throw new StorageException(dir, "node " + nodeId() + " storage directory is not a writable directory", null);
+    }
+    final String mine = groupId.getUuid().toString();
+    boolean found = false;
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      for (Path p : entries) {
+        final String name = p.getFileName().toString();
+        if (name.equals(mine)) {
+          found = true;
+        } else if (name.matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")) {
+          throw new StorageException(p, "node " + nodeId() + " storage directory holds another cluster's data"
+              + " (Raft group " + name + "), not cluster '" + options.clusterName() + "' (group " + mine
+              + "); use that cluster's name or another directory", null);
+        }
+      }
+    } catch (IOException e) {
+      throw new StorageException(dir, "node " + nodeId() + " cannot list its storage directory: " + e, e);
+    }
+    return found ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT;
+  }
+
+  private void checkPortFree() {
+    final Peer self = options.self();
+    try (ServerSocket probe = new ServerSocket()) {
+      probe.setReuseAddress(true);
+      probe.bind(new InetSocketAddress(self.host(), self.port()));
+    } catch (BindException e) {
+      throw new IllegalArgumentException("node " + nodeId() + " cannot bind its Raft address " + self.address()
+          + ": " + e.getMessage() + " (is another process using the port?)", e);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("node " + nodeId() + " cannot bind its Raft address " + self.address()
+          + ": " + e, e);
+    }
+  }
+
+  private RuntimeException startFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof BatonException b) {
+        return b;
+      }
+      if (t instanceof IllegalArgumentException iae && t == e) {
+        return iae;
+      }
+      if (t instanceof BindException) {
+        return new IllegalArgumentException("node " + nodeId() + " cannot bind its Raft address "
+            + options.self().address() + ": " + t.getMessage(), e);
+      }
+    }
+    final Path file = corruptFileIn(e);
+    if (file != null) {
+      return new StorageException(file, "node " + nodeId() + " refuses to start: its Raft log is corrupt ("
+          + rootMessage(e) + "); restore the file, or remove this node's storage and re-add it to the cluster", e);
+    }
+    if (e instanceof IllegalStateException ise) {
+      return ise;
+    }
+    return new IllegalStateException("node " + nodeId() + " failed to start: " + rootMessage(e), e);
+  }
+
+  /** Finds a log segment file named in a start-up failure, if any. */
+  private Path corruptFileIn(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      final String m = String.valueOf(t.getMessage());
+      final java.util.regex.Matcher match = java.util.regex.Pattern.compile("(/\\S*log_(?:inprogress_)?\\d+(?:-\\d+)?)")
+          .matcher(m);
+      if (match.find()) {
+        return Path.of(match.group(1));
+      }
+    }
+    return null;
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + ": " + t.getMessage();
+  }
+
+  private RaftProperties serverProperties() {
+    final RaftProperties p = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+    RaftServerConfigKeys.setStorageDir(p, List.of(options.storageDir().toFile()));
+    GrpcConfigKeys.Server.setHost(p, options.self().host());
+    GrpcConfigKeys.Server.setPort(p, options.self().port());
+    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(2L * options.maxRequestBytes() + (1 << 20)));
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, millis(options.electionTimeoutMin()));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, millis(options.electionTimeoutMax()));
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, true);
+    RaftServerConfigKeys.Read.setLeaderLeaseTimeoutRatio(p, options.leaderLeaseRatio());
+    RaftServerConfigKeys.Read.setTimeout(p, millis(options.requestTimeout()));
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, options.snapshotThreshold());
+    RaftServerConfigKeys.Snapshot.setCreationGap(p, Math.min(1024, options.snapshotThreshold()));
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+    // a stop must not hide the recovery path: restart replays the log from the last automatic snapshot
+    RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(p, false);
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(1024, options.snapshotThreshold()));
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(options.logSegmentBytes()));
+    RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf(Math.min(options.logSegmentBytes(), 4 << 20)));
+    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(options.maxRequestBytes() + (2 << 20)));
+    RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(options.maxRequestBytes() + (1 << 20)));
+    return p;
+  }
+
+  static TimeDuration millis(Duration d) {
+    return TimeDuration.valueOf(d.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** A Ratis client for a group with {@code peers}; used by nodes and by {@link MetadataClient}. */
+  static RaftClient newClient(String clusterName, List<RaftPeer> peers, Duration requestTimeout, int maxRequestBytes) {
+    final RaftProperties p = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(2L * maxRequestBytes + (1 << 20)));
+    RaftClientConfigKeys.Rpc.setRequestTimeout(p, millis(requestTimeout));
+    RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, 1024);
+    final long sleepMs = 50;
+    final RetryPolicy retry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+        (int) Math.max(2, requestTimeout.toMillis() / sleepMs), TimeDuration.valueOf(sleepMs, TimeUnit.MILLISECONDS));
+    return RaftClient.newBuilder()
+        .setProperties(p)
+        .setRaftGroup(RaftGroup.valueOf(groupIdOf(clusterName), peers))
+        .setClientId(ClientId.randomId())
+        .setRetryPolicy(retry)
+        .build();
+  }
+
+  private List<RaftPeer> clientPeers() {
+    final List<RaftPeer> peers = new ArrayList<>(toRaftPeers(options.peers()));
+    final RaftConfiguration conf = divisionOrNull() == null ? null : divisionOrNull().getRaftConf();
+    if (conf != null && !conf.getCurrentPeers().isEmpty()) {
+      peers.clear();
+      peers.addAll(conf.getCurrentPeers());
+    }
+    return peers;
+  }
+
+  static List<RaftPeer> toRaftPeers(Collection<Peer> peers) {
+    final List<RaftPeer> out = new ArrayList<>();
+    for (Peer p : peers) {
+      out.add(toRaftPeer(p));
+    }
+    return out;
+  }
+
+  static RaftPeer toRaftPeer(Peer p) {
+    return RaftPeer.newBuilder().setId(p.id()).setAddress(p.address()).build();
+  }
+
+  // ---- the store ------------------------------------------------------------------------
+
+  /** The replicated metadata store, through this node (writes are forwarded to the leader). */
+  public MetadataStore metadata() {
+    requireStarted();
+    return store;
+  }
+
+  // ---- leadership -----------------------------------------------------------------------
+
+  /**
+   * Whether this node may act as leader now, and for which epoch (the Raft term). Unlike cached
+   * state, this consults the leader lease: it is true only while a majority of the voting members
+   * has acknowledged this leader within {@link RaftNodeOptions#leaderLease()}, which is shorter
+   * than the minimum election timeout, so no other node can have been elected meanwhile.
+   * [Thread-safe, wait-free apart from reading Ratis' role info.]
+   */
+  public Leadership leadership() {
+    if (state.get() != State.STARTED) {
+      return Leadership.NONE;
+    }
+    final RaftServer.Division d = divisionOrNull();
+    if (d == null) {
+      return Leadership.NONE;
+    }
+    final DivisionInfo info = d.getInfo();
+    if (!info.isLeader() || !info.isLeaderReady()) {
+      return Leadership.NONE;
+    }
+    final RoleInfoProto role = info.getRoleInfoProto();
+    if (!role.hasLeaderInfo()) {
+      return Leadership.NONE;
+    }
+    final long leaseMs = options.leaderLease().toMillis();
+    final Set<String> fresh = new HashSet<>();
+    fresh.add(nodeId());
+    for (ServerRpcProto f : role.getLeaderInfo().getFollowerInfoList()) {
+      if (f.getLastRpcElapsedTimeMs() < leaseMs) {
+        fresh.add(f.getId().getId().toStringUtf8());
+      }
+    }
+    final RaftConfiguration conf = d.getRaftConf();
+    if (!hasMajority(conf.getCurrentPeers(), fresh) || !hasMajority(conf.getPreviousPeers(), fresh)) {
+      return Leadership.NONE;
+    }
+    return new Leadership(true, role.getLeaderInfo().getTerm());
+  }
+
+  private static boolean hasMajority(Collection<RaftPeer> voters, Set<String> fresh) {
+    if (voters.isEmpty()) {
+      return true;
+    }
+    int acked = 0;
+    for (RaftPeer p : voters) {
+      if (fresh.contains(p.getId().toString())) {
+        acked++;
+      }
+    }
+    return acked * 2 > voters.size();
+  }
+
+  /**
+   * Registers a listener, called on {@code executor}, one call at a time and in order. If this
+   * node is leader already, {@link LeadershipListener#isLeader} follows at once.
+   */
+  public void addLeadershipListener(LeadershipListener listener, Executor executor) {
+    final Registration r = new Registration(listener, new SerialExecutor(executor));
+    synchronized (leadershipLock) {
+      listeners.add(r);
+      if (leaderEpoch != 0) {
+        final long epoch = leaderEpoch;
+        r.executor().execute(() -> listener.isLeader(epoch));
+      }
+    }
+  }
+
+  public void removeLeadershipListener(LeadershipListener listener) {
+    listeners.removeIf(r -> r.listener() == listener);
+  }
+
+  private final class Events implements MetadataStateMachine.Events {
+    @Override
+    public void leaderReady(long term) {
+      synchronized (leadershipLock) {
+        leaderEpoch = term;
+        knownLeader = nodeId();
+        LOG.info("node {} role=leader epoch={}: became leader", nodeId(), term);
+        for (Registration r : listeners) {
+          r.executor().execute(() -> r.listener().isLeader(term));
+        }
+      }
+    }
+
+    @Override
+    public void notLeader() {
+      synchronized (leadershipLock) {
+        if (leaderEpoch == 0) {
+          return;
+        }
+        LOG.info("node {} role=follower epoch={}: stopped being leader", nodeId(), leaderEpoch);
+        leaderEpoch = 0;
+        for (Registration r : listeners) {
+          r.executor().execute(() -> r.listener().notLeader());
+        }
+      }
+    }
+
+    @Override
+    public void leaderChanged(String leaderId) {
+      knownLeader = leaderId;
+      if (!nodeId().equals(leaderId)) {
+        notLeader();
+      }
+    }
+  }
+
+  private void expireLeases() {
+    try {
+      if (deadlines.size() == 0 || !leadership().leader()) {
+        return;
+      }
+      for (long id : deadlines.takeExpired()) {
+        LOG.info("node {} role=leader epoch={}: lease {} ran out, proposing its expiry", nodeId(),
+            leadership().epoch(), id);
+        store.expireLease(id).whenComplete((rev, error) -> {
+          if (error != null) {
+            deadlines.proposalFailed(id);
+          }
+        });
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("node {}: lease expiry check failed: {}", nodeId(), e.toString());
+    }
+  }
+
+  // ---- status and membership ------------------------------------------------------------
+
+  /** This node's view of the Raft group. */
+  public RaftStatus status() {
+    final RaftServer.Division d = divisionOrNull();
+    if (d == null) {
+      return new RaftStatus(nodeId(), String.valueOf(state.get()), 0, null, 0, 0, stateMachine.revision());
+    }
+    final DivisionInfo info = d.getInfo();
+    final RaftPeerId leader = info.getLeaderId();
+    return new RaftStatus(nodeId(), info.getCurrentRole().name(), info.getCurrentTerm(),
+        leader == null ? null : leader.toString(), d.getRaftLog().getLastCommittedIndex(),
+        info.getLastAppliedIndex(), stateMachine.revision());
+  }
+
+  /** The voting members in this node's current configuration. */
+  public List<Peer> members() {
+    final RaftServer.Division d = divisionOrNull();
+    final List<Peer> out = new ArrayList<>();
+    if (d != null) {
+      for (RaftPeer p : d.getRaftConf().getCurrentPeers()) {
+        out.add(peerOf(p));
+      }
+    }
+    return out;
+  }
+
+  static Peer peerOf(RaftPeer p) {
+    final String address = p.getAddress();
+    final int colon = address.lastIndexOf(':');
+    String host = address.substring(0, colon);
+    if (host.startsWith("[")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    return new Peer(p.getId().toString(), host, Integer.parseInt(address.substring(colon + 1)));
+  }
+
+  /**
+   * Adds a voting member. The new node must have been started with
+   * {@link RaftNodeOptions#join()} set; the leader brings it up to date (by snapshot if needed)
+   * before it counts toward the majority.
+   */
+  public CompletableFuture<Void> addPeer(Peer peer) {
+    requireStarted();
+    return admin("add peer " + peer, () -> client.admin().setConfiguration(
+        SetConfigurationRequest.Arguments.newBuilder()
+            .setServersInNewConf(List.of(toRaftPeer(peer)))
+            .setMode(SetConfigurationRequest.Mode.ADD)
+            .build()));
+  }
+
+  /** Removes a voting member (its process keeps running until closed). */
+  public CompletableFuture<Void> removePeer(String peerId) {
+    requireStarted();
+    return admin("remove peer " + peerId, () -> {
+      final List<RaftPeer> current = new ArrayList<>(divisionOrNull().getRaftConf().getCurrentPeers());
+      final List<RaftPeer> next = new ArrayList<>(current);
+      if (!next.removeIf(p -> p.getId().toString().equals(peerId))) {
+        throw new IllegalArgumentException("peer " + peerId + " is not a member of " + current);
+      }
+      return client.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
+          .setServersInNewConf(next)
+          .setServersInCurrentConf(current)
+          .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
+          .build());
+    });
+  }
+
+  /** Asks the leader to hand leadership to {@code peerId} (which must be caught up). */
+  public CompletableFuture<Void> transferLeadership(String peerId) {
+    requireStarted();
+    return admin("transfer leadership to " + peerId, () -> client.admin()
+        .transferLeadership(RaftPeerId.valueOf(peerId), options.requestTimeout().toMillis()));
+  }
+
+  private interface AdminCall {
+    RaftClientReply call() throws IOException;
+  }
+
+  private CompletableFuture<Void> admin(String what, AdminCall call) {
+    return CompletableFuture.runAsync(() -> {
+      final RaftClientReply reply;
+      try {
+        reply = call.call();
+      } catch (IOException e) {
+        throw new NoQuorumException("node " + nodeId() + ": " + what + " failed: " + e.getMessage(), e);
+      }
+      if (!reply.isSuccess()) {
+        throw new NoQuorumException("node " + nodeId() + ": " + what + " failed: "
+            + (reply.getException() == null ? "unknown" : reply.getException().getMessage()), reply.getException());
+      }
+      LOG.info("node {}: {} done", nodeId(), what);
+    }, callbacks);
+  }
+
+  private RaftServer.Division divisionOrNull() {
+    final RaftServer s = server;
+    if (s == null) {
+      return null;
+    }
+    try {
+      return s.getDivision(groupId);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private void requireStarted() {
+    final State s = state.get();
+    if (s == State.CLOSED) {
+      throw new ClosedException("node " + nodeId() + " is closed");
+    }
+    if (s != State.STARTED || store == null) {
+      throw new IllegalStateException("node " + nodeId() + " is not started");
+    }
+  }
+
+  /**
+   * Stops the node: watches end with {@link ClosedException}, leadership listeners get
+   * {@link LeadershipListener#notLeader()}, and the Raft server stops. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (state.getAndSet(State.CLOSED) == State.CLOSED) {
+      return;
+    }
+    timer.shutdownNow();
+    if (store != null) {
+      store.close();
+    }
+    new Events().notLeader();
+    closeQuietly(client);
+    closeQuietly(server);
+    callbacks.shutdown();
+    LOG.info("node {} role=stopped epoch=0: closed", nodeId());
+  }
+
+  private void closeQuietly(AutoCloseable c) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.close();
+    } catch (Exception e) {
+      LOG.warn("node {}: error while closing {}: {}", nodeId(), c.getClass().getSimpleName(), e.toString());
+    }
+  }
+
+  private static ThreadFactory daemon(String name) {
+    final AtomicInteger n = new AtomicInteger();
+    return r -> {
+      final Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  @Override
+  public String toString() {
+    return "RaftNode[" + nodeId() + ", " + state.get() + "]";
+  }
+}

@@ -1,0 +1,210 @@
+package io.baton.raft;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
+
+/**
+ * The {@link MetadataStore} over a Ratis client: writes and linearizable reads go to the leader
+ * (the client finds it and follows leader changes); stale reads and watches are served by the
+ * local replica when there is one.
+ */
+final class RatisMetadataStore implements MetadataStore {
+  private final RaftClient client;
+  private final MetadataStateMachine local;
+  private final RaftPeerId stalePeer;
+  private final RequestValidator validator;
+  private final Duration requestTimeout;
+  private volatile boolean closed;
+
+  /**
+   * @param local     this node's replica, or null for a client without one
+   * @param stalePeer the server to ask for stale reads when there is no local replica
+   */
+  RatisMetadataStore(RaftClient client, MetadataStateMachine local, RaftPeerId stalePeer,
+      RequestValidator validator, Duration requestTimeout) {
+    this.client = client;
+    this.local = local;
+    this.stalePeer = stalePeer;
+    this.validator = validator;
+    this.requestTimeout = requestTimeout;
+  }
+
+  @Override
+  public CompletableFuture<ReadResult> get(String key, ReadConsistency consistency) {
+    return read(new Command.Get(key), consistency);
+  }
+
+  @Override
+  public CompletableFuture<ReadResult> range(String prefix, ReadConsistency consistency) {
+    return read(new Command.Range(prefix), consistency);
+  }
+
+  @Override
+  public CompletableFuture<TxnResult> txn(Txn txn) {
+    return write(new Command.TxnCommand(txn), reply -> {
+      final Reply.TxnDone done = expect(reply, Reply.TxnDone.class, txn.fenceEpoch());
+      return new TxnResult(done.succeeded(), done.revision());
+    });
+  }
+
+  @Override
+  public Watch watch(String prefix, long fromRevision, WatchListener listener) {
+    if (closed) {
+      throw new ClosedException("metadata store closed");
+    }
+    if (local == null) {
+      throw new UnsupportedOperationException("watch needs a local replica: call it on a RaftNode's store");
+    }
+    return local.watch(prefix, fromRevision, listener);
+  }
+
+  @Override
+  public CompletableFuture<Long> grantLease(Duration ttl) {
+    return write(new Command.LeaseGrant(ttl.toMillis()), r -> expect(r, Reply.LeaseGranted.class).leaseId());
+  }
+
+  @Override
+  public CompletableFuture<Void> keepAlive(long leaseId) {
+    return write(new Command.LeaseKeepAlive(leaseId), r -> {
+      expect(r, Reply.LeaseDone.class);
+      return null;
+    });
+  }
+
+  @Override
+  public CompletableFuture<Long> revokeLease(long leaseId) {
+    return write(new Command.LeaseRevoke(leaseId), r -> expect(r, Reply.LeaseDone.class).revision());
+  }
+
+  /** Proposes a lease expiry (the leader's expiry clock uses this). */
+  CompletableFuture<Long> expireLease(long leaseId) {
+    return write(new Command.LeaseExpire(leaseId), r -> expect(r, Reply.LeaseDone.class).revision());
+  }
+
+  void close() {
+    closed = true;
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------
+
+  private CompletableFuture<ReadResult> read(Command.Read command, ReadConsistency consistency) {
+    final byte[] bytes;
+    try {
+      bytes = encodeValid(command);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    if (consistency == ReadConsistency.STALE && local != null) {
+      return CompletableFuture.completedFuture(local.readLocal(command));
+    }
+    final Message message = MetadataStateMachine.toMessage(bytes);
+    final CompletableFuture<RaftClientReply> sent = consistency == ReadConsistency.STALE
+        ? client.async().sendStaleRead(message, 0, stalePeer)
+        : client.async().sendReadOnly(message);
+    return finish(sent, "read", reply -> expect(reply, Reply.Read.class).result());
+  }
+
+  private <T> CompletableFuture<T> write(Command.Write command, Function<Reply, T> onReply) {
+    final byte[] bytes;
+    try {
+      bytes = encodeValid(command);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return finish(client.async().send(MetadataStateMachine.toMessage(bytes)), "write", onReply);
+  }
+
+  private byte[] encodeValid(Command command) {
+    if (closed) {
+      throw new ClosedException("metadata store closed");
+    }
+    final byte[] bytes = Codec.encode(command);
+    validator.validate(command, bytes.length);
+    return bytes;
+  }
+
+  private <T> CompletableFuture<T> finish(CompletableFuture<RaftClientReply> sent, String what,
+      Function<Reply, T> onReply) {
+    final CompletableFuture<T> result = new CompletableFuture<>();
+    sent.orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((reply, error) -> {
+      try {
+        if (error != null) {
+          result.completeExceptionally(translate(error, what));
+        } else if (!reply.isSuccess()) {
+          result.completeExceptionally(translate(reply.getException(), what));
+        } else {
+          result.complete(onReply.apply(Codec.decodeReply(reply.getMessage().getContent().asReadOnlyByteBuffer())));
+        }
+      } catch (RuntimeException e) {
+        result.completeExceptionally(e);
+      }
+    });
+    return result;
+  }
+
+  /** Turns a failed {@link Reply} into its exception, or returns the reply as {@code type}. */
+  static <R extends Reply> R expect(Reply reply, Class<R> type) {
+    return expect(reply, type, 0);
+  }
+
+  static <R extends Reply> R expect(Reply reply, Class<R> type, long fenceEpoch) {
+    if (reply instanceof Reply.Failure f) {
+      switch (f.code()) {
+        case STALE_EPOCH -> throw new StaleEpochException(fenceEpoch, f.detail());
+        case LEASE_NOT_FOUND -> throw new IllegalStateException(f.message());
+        default -> throw new IllegalArgumentException(f.message());
+      }
+    }
+    if (!type.isInstance(reply)) {
+      throw new IllegalStateException("unexpected reply " + reply.getClass().getSimpleName()
+          + " where " + type.getSimpleName() + " was expected");
+    }
+    return type.cast(reply);
+  }
+
+  private RuntimeException translate(Throwable error, String what) {
+    Throwable e = error;
+    while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
+      e = e.getCause();
+    }
+    if (e instanceof BatonException b) {
+      return b;
+    }
+    if (e instanceof StateMachineException sme) {
+      final Throwable cause = sme.getCause() != null ? sme.getCause() : sme;
+      return new IllegalArgumentException(cause.getMessage(), sme);
+    }
+    if (e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
+      return (RuntimeException) e;
+    }
+    if (e instanceof AlreadyClosedException || closed) {
+      return new ClosedException(what + " failed: the client is closed (" + e.getMessage() + ")");
+    }
+    if (e instanceof NotLeaderException nle) {
+      final String leader = nle.getSuggestedLeader() == null ? null : nle.getSuggestedLeader().getId().toString();
+      return new io.baton.raft.NotLeaderException(what + " reached a node that is not the leader"
+          + (leader == null ? "" : "; the leader is " + leader), leader);
+    }
+    if (e instanceof TimeoutException) {
+      return new NoQuorumException(what + " got no answer from a majority within " + requestTimeout.toMillis()
+          + " ms" + ("write".equals(what) ? "; it may still commit if a majority returns" : ""), e);
+    }
+    if (e instanceof IOException || e instanceof org.apache.ratis.protocol.exceptions.RaftException) {
+      return new NoQuorumException(what + " failed, no majority reachable: " + e.getMessage(), e);
+    }
+    return new NoQuorumException(what + " failed: " + e, e);
+  }
+}

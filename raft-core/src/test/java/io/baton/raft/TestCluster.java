@@ -1,0 +1,173 @@
+package io.baton.raft;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+
+/**
+ * N Baton nodes in this JVM over loopback gRPC, each with its own free port and temp directory.
+ * Crash a node with {@link #crash}, bring it back from its directory with {@link #restart}.
+ * {@link #close()} stops every node and deletes every directory, whatever state the test left.
+ */
+public final class TestCluster implements AutoCloseable {
+  private final String clusterName;
+  private final Path root;
+  private final List<Peer> peers = new ArrayList<>();
+  private final Map<String, RaftNode> nodes = new LinkedHashMap<>();
+  private final UnaryOperator<RaftNodeOptions.Builder> customizer;
+
+  public TestCluster(int size) {
+    this(size, b -> b);
+  }
+
+  public TestCluster(int size, UnaryOperator<RaftNodeOptions.Builder> customizer) {
+    this.customizer = customizer;
+    this.clusterName = "test-" + Long.toHexString(System.nanoTime());
+    try {
+      this.root = Files.createTempDirectory("baton-cluster-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    for (int i = 1; i <= size; i++) {
+      peers.add(new Peer("n" + i, "127.0.0.1", freePort()));
+    }
+  }
+
+  public static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public String clusterName() {
+    return clusterName;
+  }
+
+  public List<Peer> peers() {
+    return List.copyOf(peers);
+  }
+
+  public Path dir(String id) {
+    return root.resolve(id);
+  }
+
+  public RaftNodeOptions.Builder optionsFor(String id) {
+    return customizer.apply(RaftNodeOptions.builder()
+        .clusterName(clusterName)
+        .nodeId(id)
+        .peers(peers)
+        .storageDir(dir(id)));
+  }
+
+  /** Starts every node. */
+  public TestCluster start() {
+    for (Peer p : peers) {
+      start(p.id());
+    }
+    return this;
+  }
+
+  public RaftNode start(String id) {
+    final RaftNode node = new RaftNode(optionsFor(id).build());
+    nodes.put(id, node);
+    node.start();
+    return node;
+  }
+
+  /** Starts a new node that joins the running cluster (it must then be added with addPeer). */
+  public RaftNode startJoining(String id) {
+    final Peer self = new Peer(id, "127.0.0.1", freePort());
+    final RaftNode node = new RaftNode(customizer.apply(RaftNodeOptions.builder()
+        .clusterName(clusterName).nodeId(id).peers(peers).self(self).join(true).storageDir(dir(id))).build());
+    nodes.put(id, node);
+    node.start();
+    return node;
+  }
+
+  public RaftNode node(String id) {
+    return nodes.get(id);
+  }
+
+  public List<RaftNode> running() {
+    return nodes.values().stream().filter(n -> n.state() == RaftNode.State.STARTED).toList();
+  }
+
+  /** Stops a node abruptly (no leadership handover, no snapshot); its directory stays. */
+  public void crash(String id) {
+    final RaftNode n = nodes.get(id);
+    if (n != null) {
+      n.close();
+    }
+  }
+
+  /** Starts a crashed node again from its directory. */
+  public RaftNode restart(String id) {
+    crash(id);
+    return start(id);
+  }
+
+  /** The node whose leader lease is valid, waiting for an election if needed. */
+  public RaftNode leader() {
+    return Timing.waitFor("a leader among " + running(), Duration.ofSeconds(15), () -> {
+      for (RaftNode n : running()) {
+        if (n.leadership().leader()) {
+          return n;
+        }
+      }
+      return null;
+    });
+  }
+
+  /** Some running node other than {@code not}. */
+  public RaftNode other(RaftNode not) {
+    return running().stream().filter(n -> n != not).findFirst().orElseThrow();
+  }
+
+  /** Waits until every running node has applied at least {@code index}. */
+  public void awaitApplied(long index) {
+    Timing.waitUntil("all nodes applied index " + index, Duration.ofSeconds(20),
+        () -> running().stream().allMatch(n -> n.status().appliedIndex() >= index));
+  }
+
+  @Override
+  public void close() {
+    for (RaftNode n : nodes.values()) {
+      try {
+        n.close();
+      } catch (RuntimeException e) {
+        // keep closing the others
+      }
+    }
+    deleteRecursively(root);
+  }
+
+  public static void deleteRecursively(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      walk.sorted(Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException e) {
+          // best effort
+        }
+      });
+    } catch (IOException e) {
+      // best effort
+    }
+  }
+}
