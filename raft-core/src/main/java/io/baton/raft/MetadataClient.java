@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.RaftPeerId;
 
 /**
@@ -13,7 +12,6 @@ import org.apache.ratis.protocol.RaftPeerId;
  * available and {@link ReadConsistency#STALE} reads are served by the first listed peer.
  */
 public final class MetadataClient implements MetadataStore, AutoCloseable {
-  private final RaftClient client;
   private final RatisMetadataStore store;
 
   /**
@@ -26,9 +24,8 @@ public final class MetadataClient implements MetadataStore, AutoCloseable {
     if (peers == null || peers.isEmpty()) {
       throw new IllegalArgumentException("a metadata client needs at least one peer");
     }
-    this.client = RaftNode.newClient(clusterName, RaftNode.toRaftPeers(peers), requestTimeout,
-        RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES);
-    this.store = new RatisMetadataStore(client, null, RaftPeerId.valueOf(peers.get(0).id()),
+    this.store = new RatisMetadataStore("metadata client of " + clusterName, () -> RaftNode.newClient(clusterName, RaftNode.toRaftPeers(peers),
+        requestTimeout, RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES), null, RaftPeerId.valueOf(peers.get(0).id()),
         new RequestValidator(RaftNodeOptions.DEFAULT_MAX_VALUE_BYTES, RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES,
             RaftNodeOptions.DEFAULT_ELECTION_TIMEOUT_MAX.toMillis()),
         requestTimeout);
@@ -72,10 +69,5 @@ public final class MetadataClient implements MetadataStore, AutoCloseable {
   @Override
   public void close() {
     store.close();
-    try {
-      client.close();
-    } catch (Exception e) {
-      // closing a client only releases channels
-    }
   }
 }

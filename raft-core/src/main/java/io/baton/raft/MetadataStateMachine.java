@@ -17,6 +17,7 @@ import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.ReadException;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.raftlog.RaftLog;
@@ -28,6 +29,7 @@ import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.MD5FileUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,10 +61,13 @@ final class MetadataStateMachine extends BaseStateMachine {
   private final LeaseDeadlines deadlines;
   private final RequestValidator validator;
   private final Events events;
+  private final java.util.function.BooleanSupplier leaseValid;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private final java.util.concurrent.atomic.AtomicLong installedSnapshots = new java.util.concurrent.atomic.AtomicLong();
 
   MetadataStateMachine(String node, int historyLimit, WatchHub watches, LeaseDeadlines deadlines,
-      RequestValidator validator, Events events) {
+      RequestValidator validator, Events events, java.util.function.BooleanSupplier leaseValid) {
+    this.leaseValid = leaseValid;
     this.node = node;
     this.state = new KvState(historyLimit);
     this.watches = watches;
@@ -75,14 +80,34 @@ final class MetadataStateMachine extends BaseStateMachine {
 
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
-    super.initialize(server, groupId, raftStorage);
-    storage.init(raftStorage);
-    load(storage.getLatestSnapshot(), "restart");
+    getLifeCycle().startAndTransition(() -> {
+      super.initialize(server, groupId, raftStorage);
+      storage.init(raftStorage);
+      load(storage.getLatestSnapshot(), "restart");
+    });
   }
 
+  /** Ratis pauses the state machine before it installs a snapshot from the leader. */
+  @Override
+  public void pause() {
+    getLifeCycle().transition(LifeCycle.State.PAUSING);
+    getLifeCycle().transition(LifeCycle.State.PAUSED);
+  }
+
+  /** Loads the snapshot just installed from the leader, then resumes. */
   @Override
   public void reinitialize() throws IOException {
     load(storage.loadLatestSnapshot(), "installed snapshot");
+    installedSnapshots.incrementAndGet();
+    if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+      getLifeCycle().transition(LifeCycle.State.STARTING);
+      getLifeCycle().transition(LifeCycle.State.RUNNING);
+    }
+  }
+
+  /** How many snapshots were installed from the leader since start. */
+  long installedSnapshots() {
+    return installedSnapshots.get();
   }
 
   @Override
@@ -219,8 +244,30 @@ final class MetadataStateMachine extends BaseStateMachine {
 
   // ---- reads ----------------------------------------------------------------------------
 
+  /**
+   * A linearizable read, sent to the leader. It is served from this replica only while
+   * {@code leaseValid} holds: a majority acknowledged this leader within the leader lease, which
+   * is shorter than the time followers refuse to vote for anyone else, so no newer leader can
+   * have committed anything this replica lacks (a ready leader has applied every earlier-term
+   * entry, and Ratis acknowledges a write only after its leader applied it). Otherwise the client
+   * gets a retryable {@link ReadException}.
+   */
   @Override
   public CompletableFuture<Message> query(Message request) {
+    if (!leaseValid.getAsBoolean()) {
+      return CompletableFuture.failedFuture(new ReadException("node " + node
+          + " cannot serve a linearizable read: its leadership is not confirmed by a majority"));
+    }
+    return serve(request);
+  }
+
+  /** A stale read: served from this replica as it is. */
+  @Override
+  public CompletableFuture<Message> queryStale(Message request, long minIndex) {
+    return serve(request);
+  }
+
+  private CompletableFuture<Message> serve(Message request) {
     try {
       final Command command = Codec.decodeCommand(request.getContent().asReadOnlyByteBuffer());
       if (!(command instanceof Command.Read read)) {

@@ -98,7 +98,8 @@ public final class RaftNode implements AutoCloseable {
     this.timer = Executors.newSingleThreadScheduledExecutor(daemon("baton-timer-" + options.nodeId()));
     this.deadlines = new LeaseDeadlines(options.clock());
     this.stateMachine = new MetadataStateMachine(options.nodeId(), options.watchHistory(),
-        new WatchHub(callbacks, options.nodeId()), deadlines, RequestValidator.of(options), new Events());
+        new WatchHub(callbacks, options.nodeId()), deadlines, RequestValidator.of(options), new Events(),
+        () -> leadership().leader());
   }
 
   /** The Raft group id a cluster name maps to (stable across restarts). */
@@ -144,7 +145,9 @@ public final class RaftNode implements AutoCloseable {
           .build();
       server.start();
       client = newClient(options.clusterName(), clientPeers(), options.requestTimeout(), options.maxRequestBytes());
-      store = new RatisMetadataStore(client, stateMachine, selfId, RequestValidator.of(options), options.requestTimeout());
+      store = new RatisMetadataStore("node " + nodeId(),
+          () -> newClient(options.clusterName(), clientPeers(), options.requestTimeout(), options.maxRequestBytes()),
+          stateMachine, selfId, RequestValidator.of(options), options.requestTimeout());
       timer.scheduleWithFixedDelay(this::expireLeases, LEASE_CHECK_MILLIS, LEASE_CHECK_MILLIS, TimeUnit.MILLISECONDS);
       LOG.info("node {} role=follower epoch=0: started ({}, {}), raft at {}, storage {}", nodeId(),
           startup == RaftStorage.StartupOption.FORMAT ? (options.join() ? "joining" : "new cluster") : "recovered",
@@ -251,13 +254,14 @@ public final class RaftNode implements AutoCloseable {
     RaftServerConfigKeys.setStorageDir(p, List.of(options.storageDir().toFile()));
     GrpcConfigKeys.Server.setHost(p, options.self().host());
     GrpcConfigKeys.Server.setPort(p, options.self().port());
-    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(2L * options.maxRequestBytes() + (1 << 20)));
+    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(messageSizeMax(options.maxRequestBytes())));
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, millis(options.electionTimeoutMin()));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, millis(options.electionTimeoutMax()));
-    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
-    RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, true);
-    RaftServerConfigKeys.Read.setLeaderLeaseTimeoutRatio(p, options.leaderLeaseRatio());
-    RaftServerConfigKeys.Read.setTimeout(p, millis(options.requestTimeout()));
+    // Reads go to the leader only (followers answer NotLeader at once) and are served under the
+    // leader lease check in MetadataStateMachine.query. Ratis' LINEARIZABLE option would also serve
+    // read-index reads on followers, and in Ratis 3.3.0 such a read on a follower that had been an
+    // isolated leader hung until the client's timeout.
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.DEFAULT);
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, options.snapshotThreshold());
     RaftServerConfigKeys.Snapshot.setCreationGap(p, Math.min(1024, options.snapshotThreshold()));
@@ -273,6 +277,11 @@ public final class RaftNode implements AutoCloseable {
     return p;
   }
 
+  /** Ratis wants the gRPC limit 1 MiB above the appender's byte limit (maxRequestBytes + 1 MiB). */
+  private static long messageSizeMax(int maxRequestBytes) {
+    return 2L * maxRequestBytes + (2 << 20);
+  }
+
   static TimeDuration millis(Duration d) {
     return TimeDuration.valueOf(d.toMillis(), TimeUnit.MILLISECONDS);
   }
@@ -281,7 +290,7 @@ public final class RaftNode implements AutoCloseable {
   static RaftClient newClient(String clusterName, List<RaftPeer> peers, Duration requestTimeout, int maxRequestBytes) {
     final RaftProperties p = new RaftProperties();
     RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
-    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(2L * maxRequestBytes + (1 << 20)));
+    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(messageSizeMax(maxRequestBytes)));
     RaftClientConfigKeys.Rpc.setRequestTimeout(p, millis(requestTimeout));
     RaftClientConfigKeys.Async.setOutstandingRequestsMax(p, 1024);
     final long sleepMs = 50;
@@ -465,6 +474,11 @@ public final class RaftNode implements AutoCloseable {
     return new RaftStatus(nodeId(), info.getCurrentRole().name(), info.getCurrentTerm(),
         leader == null ? null : leader.toString(), d.getRaftLog().getLastCommittedIndex(),
         info.getLastAppliedIndex(), stateMachine.revision());
+  }
+
+  /** How many snapshots this node installed from a leader to catch up, since start. */
+  public long installedSnapshots() {
+    return stateMachine.installedSnapshots();
   }
 
   /** The voting members in this node's current configuration. */

@@ -20,9 +20,18 @@ import org.apache.ratis.protocol.exceptions.StateMachineException;
  * The {@link MetadataStore} over a Ratis client: writes and linearizable reads go to the leader
  * (the client finds it and follows leader changes); stale reads and watches are served by the
  * local replica when there is one.
+ *
+ * <p>Ratis' ordered client fails every later request once one request has exhausted its retries
+ * (its sliding window keeps the failure). So after a request times out or exhausts its retries,
+ * this store closes that client and continues with a fresh one from its factory: one lost
+ * majority must not poison the node for good.
  */
 final class RatisMetadataStore implements MetadataStore {
-  private final RaftClient client;
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RatisMetadataStore.class);
+
+  private final String name;
+  private final java.util.function.Supplier<RaftClient> clientFactory;
+  private final java.util.concurrent.atomic.AtomicReference<RaftClient> client;
   private final MetadataStateMachine local;
   private final RaftPeerId stalePeer;
   private final RequestValidator validator;
@@ -33,9 +42,11 @@ final class RatisMetadataStore implements MetadataStore {
    * @param local     this node's replica, or null for a client without one
    * @param stalePeer the server to ask for stale reads when there is no local replica
    */
-  RatisMetadataStore(RaftClient client, MetadataStateMachine local, RaftPeerId stalePeer,
-      RequestValidator validator, Duration requestTimeout) {
-    this.client = client;
+  RatisMetadataStore(String name, java.util.function.Supplier<RaftClient> clientFactory, MetadataStateMachine local,
+      RaftPeerId stalePeer, RequestValidator validator, Duration requestTimeout) {
+    this.name = name;
+    this.clientFactory = clientFactory;
+    this.client = new java.util.concurrent.atomic.AtomicReference<>(clientFactory.get());
     this.local = local;
     this.stalePeer = stalePeer;
     this.validator = validator;
@@ -96,6 +107,32 @@ final class RatisMetadataStore implements MetadataStore {
 
   void close() {
     closed = true;
+    closeQuietly(client.get());
+  }
+
+  private static void closeQuietly(RaftClient c) {
+    try {
+      c.close();
+    } catch (IOException | RuntimeException e) {
+      // closing only releases channels
+    }
+  }
+
+  /** Replaces {@code failed} with a fresh client, unless that was done already or we are closed. */
+  private void replace(RaftClient failed, RuntimeException why) {
+    if (closed) {
+      return;
+    }
+    final RaftClient fresh = clientFactory.get();
+    if (client.compareAndSet(failed, fresh)) {
+      LOG.info("{}: replacing Raft client {} with {} after: {}", name, failed.getId(), fresh.getId(), why.getMessage());
+      closeQuietly(failed);
+    } else {
+      closeQuietly(fresh);
+    }
+    if (closed) {
+      closeQuietly(client.get());
+    }
   }
 
   // ---- plumbing -------------------------------------------------------------------------
@@ -111,10 +148,11 @@ final class RatisMetadataStore implements MetadataStore {
       return CompletableFuture.completedFuture(local.readLocal(command));
     }
     final Message message = MetadataStateMachine.toMessage(bytes);
+    final RaftClient c = client.get();
     final CompletableFuture<RaftClientReply> sent = consistency == ReadConsistency.STALE
-        ? client.async().sendStaleRead(message, 0, stalePeer)
-        : client.async().sendReadOnly(message);
-    return finish(sent, "read", reply -> expect(reply, Reply.Read.class).result());
+        ? c.async().sendStaleRead(message, 0, stalePeer)
+        : c.async().sendReadOnlyUnordered(message);
+    return finish(c, sent, "read", reply -> expect(reply, Reply.Read.class).result());
   }
 
   private <T> CompletableFuture<T> write(Command.Write command, Function<Reply, T> onReply) {
@@ -124,7 +162,8 @@ final class RatisMetadataStore implements MetadataStore {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return finish(client.async().send(MetadataStateMachine.toMessage(bytes)), "write", onReply);
+    final RaftClient c = client.get();
+    return finish(c, c.async().send(MetadataStateMachine.toMessage(bytes)), "write", onReply);
   }
 
   private byte[] encodeValid(Command command) {
@@ -136,13 +175,17 @@ final class RatisMetadataStore implements MetadataStore {
     return bytes;
   }
 
-  private <T> CompletableFuture<T> finish(CompletableFuture<RaftClientReply> sent, String what,
+  private <T> CompletableFuture<T> finish(RaftClient c, CompletableFuture<RaftClientReply> sent, String what,
       Function<Reply, T> onReply) {
     final CompletableFuture<T> result = new CompletableFuture<>();
     sent.orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((reply, error) -> {
       try {
         if (error != null) {
-          result.completeExceptionally(translate(error, what));
+          final RuntimeException failure = translate(error, what);
+          if (failure instanceof NoQuorumException) {
+            replace(c, failure);
+          }
+          result.completeExceptionally(failure);
         } else if (!reply.isSuccess()) {
           result.completeExceptionally(translate(reply.getException(), what));
         } else {
@@ -190,8 +233,12 @@ final class RatisMetadataStore implements MetadataStore {
     if (e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
       return (RuntimeException) e;
     }
-    if (e instanceof AlreadyClosedException || closed) {
-      return new ClosedException(what + " failed: the client is closed (" + e.getMessage() + ")");
+    if (closed) {
+      return new ClosedException(what + " failed: the store is closed (" + e.getMessage() + ")");
+    }
+    if (e instanceof AlreadyClosedException) {
+      // an earlier request on the same client exhausted its retries; the client is being replaced
+      return new NoQuorumException(what + " failed together with an earlier request that got no majority; retry", e);
     }
     if (e instanceof NotLeaderException nle) {
       final String leader = nle.getSuggestedLeader() == null ? null : nle.getSuggestedLeader().getId().toString();

@@ -131,6 +131,18 @@ public final class TestCluster implements AutoCloseable {
     });
   }
 
+  /** Waits until there is a leader and every running node follows it in its term; returns it. */
+  public RaftNode awaitStable() {
+    final RaftNode leader = leader();
+    final RaftStatus ls = leader.status();
+    Timing.waitUntil("every node follows " + leader.nodeId() + " in term " + ls.term(), Duration.ofSeconds(15),
+        () -> running().stream().allMatch(n -> {
+          final RaftStatus s = n.status();
+          return leader.nodeId().equals(s.leader()) && s.term() == ls.term();
+        }));
+    return leader;
+  }
+
   /** Some running node other than {@code not}. */
   public RaftNode other(RaftNode not) {
     return running().stream().filter(n -> n != not).findFirst().orElseThrow();
@@ -144,13 +156,14 @@ public final class TestCluster implements AutoCloseable {
 
   @Override
   public void close() {
-    for (RaftNode n : nodes.values()) {
+    // in parallel: each Ratis server takes about a second to stop
+    nodes.values().parallelStream().forEach(n -> {
       try {
         n.close();
       } catch (RuntimeException e) {
         // keep closing the others
       }
-    }
+    });
     deleteRecursively(root);
   }
 

@@ -42,6 +42,21 @@ public final class Timing {
     return t;
   }
 
+  /** Waits for a future (at most 20 s, scaled), unwrapping its failure. */
+  public static <T> T await(java.util.concurrent.CompletableFuture<T> future) {
+    try {
+      return future.get(scaled(Duration.ofSeconds(20)).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException re) {
+        re.addSuppressed(new Throwable("awaited here"));
+        throw re;
+      }
+      throw new AssertionError(e.getCause());
+    } catch (java.util.concurrent.TimeoutException | InterruptedException e) {
+      throw new AssertionError("future did not complete", e);
+    }
+  }
+
   private static void pause() {
     try {
       Thread.sleep(10);
