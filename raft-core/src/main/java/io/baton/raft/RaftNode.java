@@ -46,6 +46,9 @@ import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.protocol.exceptions.ChecksumException;
+import org.apache.ratis.server.raftlog.segmented.LogSegment;
+import org.apache.ratis.server.raftlog.segmented.LogSegmentPath;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
@@ -216,10 +219,11 @@ public final class RaftNode implements AutoCloseable {
             + options.self().address() + ": " + t.getMessage(), e);
       }
     }
-    final Path file = corruptFileIn(e);
-    if (file != null) {
-      return new StorageException(file, "node " + nodeId() + " refuses to start: its Raft log is corrupt ("
-          + rootMessage(e) + "); restore the file, or remove this node's storage and re-add it to the cluster", e);
+    if (isCausedBy(e, ChecksumException.class)) {
+      final Path segment = findCorruptLogSegment();
+      return new StorageException(segment != null ? segment : options.storageDir(), "node " + nodeId()
+          + " refuses to start: its Raft log is corrupt (" + rootMessage(e) + "); restore the file, or remove"
+          + " this node's storage and re-add it to the cluster", e);
     }
     if (e instanceof IllegalStateException ise) {
       return ise;
@@ -227,15 +231,34 @@ public final class RaftNode implements AutoCloseable {
     return new IllegalStateException("node " + nodeId() + " failed to start: " + rootMessage(e), e);
   }
 
-  /** Finds a log segment file named in a start-up failure, if any. */
-  private Path corruptFileIn(Throwable e) {
+  private static boolean isCausedBy(Throwable e, Class<? extends Throwable> type) {
     for (Throwable t = e; t != null; t = t.getCause()) {
-      final String m = String.valueOf(t.getMessage());
-      final java.util.regex.Matcher match = java.util.regex.Pattern.compile("(/\\S*log_(?:inprogress_)?\\d+(?:-\\d+)?)")
-          .matcher(m);
-      if (match.find()) {
-        return Path.of(match.group(1));
+      if (type.isInstance(t)) {
+        return true;
       }
+    }
+    return false;
+  }
+
+  /** Re-reads every log segment of this node's group and returns the first that fails its checksums. */
+  private Path findCorruptLogSegment() {
+    final Path current = options.storageDir().resolve(groupId.getUuid().toString()).resolve("current");
+    try (java.util.stream.Stream<Path> files = Files.list(current)) {
+      for (Path file : files.sorted().toList()) {
+        final LogSegmentPath segment = LogSegmentPath.matchLogSegment(file);
+        if (segment == null) {
+          continue;
+        }
+        try {
+          LogSegment.readSegmentFile(file.toFile(), segment.getStartEnd(),
+              SizeInBytes.valueOf(options.maxRequestBytes() + (1 << 20)),
+              RaftServerConfigKeys.Log.CorruptionPolicy.EXCEPTION, null, null);
+        } catch (IOException | RuntimeException corrupt) {
+          return file;
+        }
+      }
+    } catch (IOException e) {
+      LOG.warn("node {}: cannot list {} to find the corrupt log segment: {}", nodeId(), current, e.toString());
     }
     return null;
   }
