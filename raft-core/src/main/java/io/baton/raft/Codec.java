@@ -66,9 +66,9 @@ final class Codec {
     } else if (command instanceof Command.LeaseExpire e) {
       w.b(LEASE_EXPIRE).l(e.leaseId());
     } else if (command instanceof Command.Get g) {
-      w.b(GET).s(g.key());
+      w.b(GET).s(g.key()).b((byte) (g.stale() ? 1 : 0));
     } else if (command instanceof Command.Range r) {
-      w.b(RANGE).s(r.prefix());
+      w.b(RANGE).s(r.prefix()).b((byte) (r.stale() ? 1 : 0));
     } else {
       throw new IllegalArgumentException("unknown command " + command);
     }
@@ -115,8 +115,8 @@ final class Codec {
         case LEASE_KEEPALIVE -> new Command.LeaseKeepAlive(r.l());
         case LEASE_REVOKE -> new Command.LeaseRevoke(r.l());
         case LEASE_EXPIRE -> new Command.LeaseExpire(r.l());
-        case GET -> new Command.Get(r.s());
-        case RANGE -> new Command.Range(r.s());
+        case GET -> new Command.Get(r.s(), r.flag());
+        case RANGE -> new Command.Range(r.s(), r.flag());
         default -> throw r.bad("unknown request type " + type);
       };
       r.end();
@@ -314,6 +314,14 @@ final class Codec {
       } catch (CharacterCodingException e) {
         throw bad("string is not valid UTF-8");
       }
+    }
+
+    boolean flag() {
+      final byte b = b();
+      if (b != 0 && b != 1) {
+        throw bad("flag byte " + b + " is neither 0 nor 1");
+      }
+      return b == 1;
     }
 
     boolean hasRemaining() {

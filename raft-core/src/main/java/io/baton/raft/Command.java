@@ -9,8 +9,13 @@ sealed interface Command {
   /** Commands that go through the log. */
   sealed interface Write extends Command {}
 
-  /** Commands answered from a replica's state without touching the log. */
-  sealed interface Read extends Command {}
+  /**
+   * Commands answered from a replica's state without touching the log. A {@code stale} read is
+   * served as the replica is; otherwise only by a leader whose lease holds.
+   */
+  sealed interface Read extends Command {
+    boolean stale();
+  }
 
   record TxnCommand(Txn txn) implements Write {}
 
@@ -24,7 +29,7 @@ sealed interface Command {
   /** Proposed by the leader when a lease's TTL ran out on its clock. */
   record LeaseExpire(long leaseId) implements Write {}
 
-  record Get(String key) implements Read {}
+  record Get(String key, boolean stale) implements Read {}
 
-  record Range(String prefix) implements Read {}
+  record Range(String prefix, boolean stale) implements Read {}
 }

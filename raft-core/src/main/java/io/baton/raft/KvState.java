@@ -72,8 +72,10 @@ final class KvState {
     return ttls;
   }
 
-  boolean hasLease(long id) {
-    return leases.containsKey(id);
+  /** The lease's TTL in milliseconds, or null when it does not exist. */
+  Long leaseTtl(long id) {
+    final Lease l = leases.get(id);
+    return l == null ? null : l.ttlMillis();
   }
 
   // ---- reads ----------------------------------------------------------------------------

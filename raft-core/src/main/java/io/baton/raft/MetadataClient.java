@@ -9,10 +9,13 @@ import org.apache.ratis.protocol.RaftPeerId;
 /**
  * A {@link MetadataStore} for a process that is not a node (a load generator, a tool): it talks to
  * the cluster over the network and holds no replica, so {@link MetadataStore#watch} is not
- * available and {@link ReadConsistency#STALE} reads are served by the first listed peer.
+ * available and a {@link ReadConsistency#STALE} read is served by the leader without confirming
+ * its lease (it can be stale only if that leader was just deposed).
  */
 public final class MetadataClient implements MetadataStore, AutoCloseable {
   private final RatisMetadataStore store;
+  private final String clusterName;
+  private final Duration requestTimeout;
 
   /**
    * @param clusterName    the cluster's name (as in {@link RaftNodeOptions#clusterName()})
@@ -21,11 +24,13 @@ public final class MetadataClient implements MetadataStore, AutoCloseable {
    */
   public MetadataClient(String clusterName, List<Peer> peers, Duration requestTimeout) {
     Objects.requireNonNull(clusterName, "clusterName");
+    this.clusterName = clusterName;
+    this.requestTimeout = requestTimeout;
     if (peers == null || peers.isEmpty()) {
       throw new IllegalArgumentException("a metadata client needs at least one peer");
     }
     this.store = new RatisMetadataStore("metadata client of " + clusterName, () -> RaftNode.newClient(clusterName, RaftNode.toRaftPeers(peers),
-        requestTimeout, RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES), null, RaftPeerId.valueOf(peers.get(0).id()),
+        requestTimeout, RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES), null,
         new RequestValidator(RaftNodeOptions.DEFAULT_MAX_VALUE_BYTES, RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES,
             RaftNodeOptions.DEFAULT_ELECTION_TIMEOUT_MAX.toMillis()),
         requestTimeout);
@@ -64,6 +69,41 @@ public final class MetadataClient implements MetadataStore, AutoCloseable {
   @Override
   public CompletableFuture<Long> revokeLease(long leaseId) {
     return store.revokeLease(leaseId);
+  }
+
+  /**
+   * Asks one node for its Raft state (over its Raft port). A node reports LEADER only once its leader
+   * state is set up (before that it reports CANDIDATE). For a non-leader, {@code term} is the term of
+   * its last log entry; {@code revision} is not known remotely and is -1.
+   *
+   * @throws NoQuorumException when the node does not answer
+   */
+  public RaftStatus status(Peer peer) {
+    try (org.apache.ratis.client.RaftClient admin = RaftNode.newClient(clusterName, List.of(RaftNode.toRaftPeer(peer)),
+        requestTimeout, RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES)) {
+      final org.apache.ratis.protocol.GroupInfoReply info = admin.getGroupManagementApi(RaftPeerId.valueOf(peer.id()))
+          .info(RaftNode.groupIdOf(clusterName));
+      final var role = info.getRoleInfoProto();
+      final String leader;
+      final long term;
+      String roleName = role.getRole().name();
+      if (role.hasLeaderInfo()) {
+        leader = peer.id();
+        term = role.getLeaderInfo().getTerm();
+      } else {
+        final var leaderId = role.hasFollowerInfo() ? role.getFollowerInfo().getLeaderInfo().getId().getId() : null;
+        leader = leaderId == null || leaderId.isEmpty() ? null : leaderId.toStringUtf8();
+        term = info.getLogInfoProto().getLastEntry().getTerm();
+        if ("LEADER".equals(roleName)) {
+          roleName = "CANDIDATE"; // elected, but its leader state is not set up yet
+        }
+      }
+      return new RaftStatus(peer.id(), roleName, term, leader,
+          info.getLogInfoProto().getCommitted().getIndex(), info.getLogInfoProto().getApplied().getIndex(), -1);
+    } catch (java.io.IOException | RuntimeException e) {
+      // gRPC's blocking stub throws its unchecked StatusRuntimeException for an unreachable node
+      throw new NoQuorumException("node " + peer + " did not answer a status request: " + e.getMessage(), e);
+    }
   }
 
   @Override

@@ -223,7 +223,7 @@ final class MetadataStateMachine extends BaseStateMachine {
     } else if (command instanceof Command.LeaseKeepAlive k && reply instanceof Reply.LeaseDone) {
       final Long ttl;
       synchronized (state) {
-        ttl = state.leaseTtls().get(k.leaseId());
+        ttl = state.leaseTtl(k.leaseId());
       }
       if (ttl != null) {
         deadlines.refresh(k.leaseId(), ttl);
@@ -245,35 +245,25 @@ final class MetadataStateMachine extends BaseStateMachine {
   // ---- reads ----------------------------------------------------------------------------
 
   /**
-   * A linearizable read, sent to the leader. It is served from this replica only while
+   * A read sent to the leader. A linearizable one is served from this replica only while
    * {@code leaseValid} holds: a majority acknowledged this leader within the leader lease, which
    * is shorter than the time followers refuse to vote for anyone else, so no newer leader can
    * have committed anything this replica lacks (a ready leader has applied every earlier-term
    * entry, and Ratis acknowledges a write only after its leader applied it). Otherwise the client
-   * gets a retryable {@link ReadException}.
+   * gets a retryable {@link ReadException}. A stale read is served as the replica is.
    */
   @Override
   public CompletableFuture<Message> query(Message request) {
-    if (!leaseValid.getAsBoolean()) {
-      return CompletableFuture.failedFuture(new ReadException("node " + node
-          + " cannot serve a linearizable read: its leadership is not confirmed by a majority"));
-    }
-    return serve(request);
-  }
-
-  /** A stale read: served from this replica as it is. */
-  @Override
-  public CompletableFuture<Message> queryStale(Message request, long minIndex) {
-    return serve(request);
-  }
-
-  private CompletableFuture<Message> serve(Message request) {
     try {
       final Command command = Codec.decodeCommand(request.getContent().asReadOnlyByteBuffer());
       if (!(command instanceof Command.Read read)) {
         throw new IllegalArgumentException("a write (" + command.getClass().getSimpleName() + ") was sent as a read");
       }
       validator.validate(command, request.getContent().size());
+      if (!read.stale() && !leaseValid.getAsBoolean()) {
+        return CompletableFuture.failedFuture(new ReadException("node " + node
+            + " cannot serve a linearizable read: its leadership is not confirmed by a majority"));
+      }
       return CompletableFuture.completedFuture(toMessage(Codec.encode(new Reply.Read(readLocal(read)))));
     } catch (IllegalArgumentException e) {
       return CompletableFuture.failedFuture(e);

@@ -85,6 +85,7 @@ public final class RaftNode implements AutoCloseable {
   private final MetadataStateMachine stateMachine;
   private final List<Registration> listeners = new CopyOnWriteArrayList<>();
   private final Object leadershipLock = new Object();
+  private final Events events = new Events();
   private long leaderEpoch;
   private volatile String knownLeader;
   private RaftServer server;
@@ -101,7 +102,7 @@ public final class RaftNode implements AutoCloseable {
     this.timer = Executors.newSingleThreadScheduledExecutor(daemon("baton-timer-" + options.nodeId()));
     this.deadlines = new LeaseDeadlines(options.clock());
     this.stateMachine = new MetadataStateMachine(options.nodeId(), options.watchHistory(),
-        new WatchHub(callbacks, options.nodeId()), deadlines, RequestValidator.of(options), new Events(),
+        new WatchHub(callbacks, options.nodeId()), deadlines, RequestValidator.of(options), events,
         () -> leadership().leader());
   }
 
@@ -150,7 +151,7 @@ public final class RaftNode implements AutoCloseable {
       client = newClient(options.clusterName(), clientPeers(), options.requestTimeout(), options.maxRequestBytes());
       store = new RatisMetadataStore("node " + nodeId(),
           () -> newClient(options.clusterName(), clientPeers(), options.requestTimeout(), options.maxRequestBytes()),
-          stateMachine, selfId, RequestValidator.of(options), options.requestTimeout());
+          stateMachine, RequestValidator.of(options), options.requestTimeout());
       timer.scheduleWithFixedDelay(this::expireLeases, LEASE_CHECK_MILLIS, LEASE_CHECK_MILLIS, TimeUnit.MILLISECONDS);
       LOG.info("node {} role=follower epoch=0: started ({}, {}), raft at {}, storage {}", nodeId(),
           startup == RaftStorage.StartupOption.FORMAT ? (options.join() ? "joining" : "new cluster") : "recovered",
@@ -329,7 +330,8 @@ public final class RaftNode implements AutoCloseable {
 
   private List<RaftPeer> clientPeers() {
     final List<RaftPeer> peers = new ArrayList<>(toRaftPeers(options.peers()));
-    final RaftConfiguration conf = divisionOrNull() == null ? null : divisionOrNull().getRaftConf();
+    final RaftServer.Division division = divisionOrNull();
+    final RaftConfiguration conf = division == null ? null : division.getRaftConf();
     if (conf != null && !conf.getCurrentPeers().isEmpty()) {
       peers.clear();
       peers.addAll(conf.getCurrentPeers());
@@ -619,7 +621,7 @@ public final class RaftNode implements AutoCloseable {
     if (store != null) {
       store.close();
     }
-    new Events().notLeader();
+    events.notLeader();
     closeQuietly(client);
     closeQuietly(server);
     callbacks.shutdown();

@@ -11,7 +11,6 @@ import java.util.function.Function;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
-import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
@@ -33,34 +32,29 @@ final class RatisMetadataStore implements MetadataStore {
   private final java.util.function.Supplier<RaftClient> clientFactory;
   private final java.util.concurrent.atomic.AtomicReference<RaftClient> client;
   private final MetadataStateMachine local;
-  private final RaftPeerId stalePeer;
   private final RequestValidator validator;
   private final Duration requestTimeout;
   private volatile boolean closed;
 
-  /**
-   * @param local     this node's replica, or null for a client without one
-   * @param stalePeer the server to ask for stale reads when there is no local replica
-   */
+  /** @param local this node's replica, or null for a client without one */
   RatisMetadataStore(String name, java.util.function.Supplier<RaftClient> clientFactory, MetadataStateMachine local,
-      RaftPeerId stalePeer, RequestValidator validator, Duration requestTimeout) {
+      RequestValidator validator, Duration requestTimeout) {
     this.name = name;
     this.clientFactory = clientFactory;
     this.client = new java.util.concurrent.atomic.AtomicReference<>(clientFactory.get());
     this.local = local;
-    this.stalePeer = stalePeer;
     this.validator = validator;
     this.requestTimeout = requestTimeout;
   }
 
   @Override
   public CompletableFuture<ReadResult> get(String key, ReadConsistency consistency) {
-    return read(new Command.Get(key), consistency);
+    return read(new Command.Get(key, consistency == ReadConsistency.STALE), consistency);
   }
 
   @Override
   public CompletableFuture<ReadResult> range(String prefix, ReadConsistency consistency) {
-    return read(new Command.Range(prefix), consistency);
+    return read(new Command.Range(prefix, consistency == ReadConsistency.STALE), consistency);
   }
 
   @Override
@@ -147,12 +141,10 @@ final class RatisMetadataStore implements MetadataStore {
     if (consistency == ReadConsistency.STALE && local != null) {
       return CompletableFuture.completedFuture(local.readLocal(command));
     }
-    final Message message = MetadataStateMachine.toMessage(bytes);
+    // to the leader; without a local replica a stale read is served there without the lease check
     final RaftClient c = client.get();
-    final CompletableFuture<RaftClientReply> sent = consistency == ReadConsistency.STALE
-        ? c.async().sendStaleRead(message, 0, stalePeer)
-        : c.async().sendReadOnlyUnordered(message);
-    return finish(c, sent, "read", reply -> expect(reply, Reply.Read.class).result());
+    return finish(c, c.async().sendReadOnlyUnordered(MetadataStateMachine.toMessage(bytes)), "read",
+        reply -> expect(reply, Reply.Read.class).result());
   }
 
   private <T> CompletableFuture<T> write(Command.Write command, Function<Reply, T> onReply) {

@@ -28,8 +28,8 @@ class CodecTest {
     assertThat(roundTrip(new Command.LeaseKeepAlive(3))).isEqualTo(new Command.LeaseKeepAlive(3));
     assertThat(roundTrip(new Command.LeaseRevoke(4))).isEqualTo(new Command.LeaseRevoke(4));
     assertThat(roundTrip(new Command.LeaseExpire(5))).isEqualTo(new Command.LeaseExpire(5));
-    assertThat(roundTrip(new Command.Get("k\u00e9y"))).isEqualTo(new Command.Get("k\u00e9y"));
-    assertThat(roundTrip(new Command.Range(""))).isEqualTo(new Command.Range(""));
+    assertThat(roundTrip(new Command.Get("k\u00e9y", true))).isEqualTo(new Command.Get("k\u00e9y", true));
+    assertThat(roundTrip(new Command.Range("", false))).isEqualTo(new Command.Range("", false));
   }
 
   @Test
@@ -54,8 +54,8 @@ class CodecTest {
         .hasMessageContaining("unsupported format version 9");
     assertThatThrownBy(() -> Codec.decodeCommand(ByteBuffer.wrap(new byte[] {1, 99})))
         .hasMessageContaining("unknown request type 99");
-    final byte[] get = Codec.encode(new Command.Get("abc"));
-    final byte[] truncated = java.util.Arrays.copyOf(get, get.length - 1);
+    final byte[] get = Codec.encode(new Command.Get("abc", false));
+    final byte[] truncated = java.util.Arrays.copyOf(get, get.length - 2);
     assertThatThrownBy(() -> Codec.decodeCommand(ByteBuffer.wrap(truncated)))
         .hasMessageContaining("exceeds the");
     final byte[] trailing = java.util.Arrays.copyOf(get, get.length + 2);

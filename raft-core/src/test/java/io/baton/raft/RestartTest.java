@@ -30,9 +30,16 @@ class RestartTest {
     return unused;
   }
 
+  /** Snapshot files under a node's directory (Ratis may delete old ones while we look). */
   static List<Path> snapshotFiles(Path nodeDir) throws IOException {
-    try (Stream<Path> walk = Files.walk(nodeDir)) {
-      return walk.filter(p -> p.getFileName().toString().matches("snapshot\\.\\d+_\\d+")).toList();
+    for (int attempt = 0; ; attempt++) {
+      try (Stream<Path> walk = Files.walk(nodeDir)) {
+        return walk.filter(p -> p.getFileName().toString().matches("snapshot\\.\\d+_\\d+")).toList();
+      } catch (java.io.UncheckedIOException e) {
+        if (attempt == 5) {
+          throw e.getCause();
+        }
+      }
     }
   }
 
