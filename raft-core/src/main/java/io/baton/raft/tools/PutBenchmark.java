@@ -15,8 +15,10 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Put throughput and latency on a 3-node cluster of separate processes over loopback: 8-byte keys,
  * 256-byte values, for each concurrency level a warm-up then a fixed measuring time. Each of the
- * {@code c} clients is a closed loop (one put outstanding at a time) over one shared
- * {@link MetadataClient}. Arguments: {@code [--seconds S] [--warmup S] [--concurrency 1,64]}.
+ * {@code c} clients is its own {@link MetadataClient} (its own Raft client and connections) running
+ * a closed loop, one put outstanding at a time. Arguments:
+ * {@code [--seconds S] [--warmup S] [--concurrency 1,64]} (defaults 10, 15, 1,64); the
+ * warm-up runs once, at the highest concurrency, then each level gets 2 s more before measuring.
  */
 public final class PutBenchmark {
   private PutBenchmark() {
@@ -25,7 +27,7 @@ public final class PutBenchmark {
   public static void main(String[] args) throws Exception {
     java.util.logging.Logger.getLogger("org.apache.ratis.thirdparty.io.grpc").setLevel(java.util.logging.Level.WARNING);
     int seconds = 10;
-    int warmup = 3;
+    int warmup = 15;
     int[] levels = {1, 64};
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -44,16 +46,31 @@ public final class PutBenchmark {
          MetadataClient client = cluster.client(Duration.ofSeconds(10))) {
       cluster.awaitLeader(client, Duration.ofSeconds(30));
       client.put("warm/up", value).get(10, TimeUnit.SECONDS);
+      // warm the JIT of all four JVMs up first, at the highest concurrency (the most operations)
+      final int top = Arrays.stream(levels).max().orElse(1);
+      final List<MetadataClient> warm = clients(cluster, top);
+      run(warm, warmup, value);
+      warm.forEach(MetadataClient::close);
       System.out.println("clients  seconds      puts    puts/s   p50 ms   p99 ms   max ms  errors");
       for (int c : levels) {
-        run(client, c, warmup, value, false);
-        final Result r = run(client, c, seconds, value, true);
+        final List<MetadataClient> clients = clients(cluster, c);
+        run(clients, 2, value);
+        final Result r = run(clients, seconds, value);
+        clients.forEach(MetadataClient::close);
         System.out.printf("%7d  %7d  %8d  %8.0f  %7.2f  %7.2f  %7.2f  %6d%n", c, seconds, r.count, r.count / (double) seconds,
             r.percentile(50), r.percentile(99), r.percentile(100), r.errors);
       }
     } finally {
       Demo.deleteRecursively(dir);
     }
+  }
+
+  private static List<MetadataClient> clients(LocalCluster cluster, int n) {
+    final List<MetadataClient> clients = new java.util.ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      clients.add(cluster.client(Duration.ofSeconds(10)));
+    }
+    return clients;
   }
 
   private record Result(long[] latenciesNanos, int count, long errors) {
@@ -66,8 +83,8 @@ public final class PutBenchmark {
     }
   }
 
-  private static Result run(MetadataClient client, int clients, int seconds, byte[] value, boolean record)
-      throws InterruptedException {
+  private static Result run(List<MetadataClient> clientList, int seconds, byte[] value) throws InterruptedException {
+    final int clients = clientList.size();
     final long[] latencies = new long[4_000_000];
     final AtomicLong count = new AtomicLong();
     final AtomicLong errors = new AtomicLong();
@@ -75,7 +92,7 @@ public final class PutBenchmark {
     final CountDownLatch done = new CountDownLatch(clients);
     for (int c = 0; c < clients; c++) {
       final int id = c;
-      loop(client, id, new AtomicLong(), value, stop, latencies, count, errors, done);
+      loop(clientList.get(c), id, new AtomicLong(), value, stop, latencies, count, errors, done);
     }
     Thread.sleep(TimeUnit.SECONDS.toMillis(seconds));
     stop.set(true);
