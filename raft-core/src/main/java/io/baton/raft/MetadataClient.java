@@ -12,7 +12,7 @@ import org.apache.ratis.protocol.RaftPeerId;
  * available and a {@link ReadConsistency#STALE} read is served by the leader without confirming
  * its lease (it can be stale only if that leader was just deposed).
  */
-public final class MetadataClient implements MetadataStore, AutoCloseable {
+public final class MetadataClient extends ForwardingMetadataStore implements AutoCloseable {
   private final RatisMetadataStore store;
   private final String clusterName;
   private final Duration requestTimeout;
@@ -23,52 +23,26 @@ public final class MetadataClient implements MetadataStore, AutoCloseable {
    * @param requestTimeout how long an operation may wait for a majority
    */
   public MetadataClient(String clusterName, List<Peer> peers, Duration requestTimeout) {
-    Objects.requireNonNull(clusterName, "clusterName");
+    this(clusterName, requestTimeout, newStore(clusterName, peers, requestTimeout));
+  }
+
+  private MetadataClient(String clusterName, Duration requestTimeout, RatisMetadataStore store) {
+    super(store);
+    this.store = store;
     this.clusterName = clusterName;
     this.requestTimeout = requestTimeout;
+  }
+
+  private static RatisMetadataStore newStore(String clusterName, List<Peer> peers, Duration requestTimeout) {
+    Objects.requireNonNull(clusterName, "clusterName");
     if (peers == null || peers.isEmpty()) {
       throw new IllegalArgumentException("a metadata client needs at least one peer");
     }
-    this.store = new RatisMetadataStore("metadata client of " + clusterName, () -> RaftNode.newClient(clusterName, RaftNode.toRaftPeers(peers),
+    return new RatisMetadataStore("metadata client of " + clusterName, () -> RaftNode.newClient(clusterName, RaftNode.toRaftPeers(peers),
         requestTimeout, RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES), null,
         new RequestValidator(RaftNodeOptions.DEFAULT_MAX_VALUE_BYTES, RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES,
             RaftNodeOptions.DEFAULT_ELECTION_TIMEOUT_MAX.toMillis()),
         requestTimeout);
-  }
-
-  @Override
-  public CompletableFuture<ReadResult> get(String key, ReadConsistency consistency) {
-    return store.get(key, consistency);
-  }
-
-  @Override
-  public CompletableFuture<ReadResult> range(String prefix, ReadConsistency consistency) {
-    return store.range(prefix, consistency);
-  }
-
-  @Override
-  public CompletableFuture<TxnResult> txn(Txn txn) {
-    return store.txn(txn);
-  }
-
-  @Override
-  public Watch watch(String prefix, long fromRevision, WatchListener listener) {
-    return store.watch(prefix, fromRevision, listener);
-  }
-
-  @Override
-  public CompletableFuture<Long> grantLease(Duration ttl) {
-    return store.grantLease(ttl);
-  }
-
-  @Override
-  public CompletableFuture<Void> keepAlive(long leaseId) {
-    return store.keepAlive(leaseId);
-  }
-
-  @Override
-  public CompletableFuture<Long> revokeLease(long leaseId) {
-    return store.revokeLease(leaseId);
   }
 
   /**

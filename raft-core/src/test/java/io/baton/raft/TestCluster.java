@@ -2,17 +2,15 @@ package io.baton.raft;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
-import java.util.stream.Stream;
+import io.baton.raft.tools.LocalCluster;
 
 /**
  * N Baton nodes in this JVM over loopback gRPC, each with its own free port and temp directory.
@@ -44,12 +42,7 @@ public final class TestCluster implements AutoCloseable {
   }
 
   public static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return LocalCluster.freePort();
   }
 
   public String clusterName() {
@@ -168,19 +161,6 @@ public final class TestCluster implements AutoCloseable {
   }
 
   public static void deleteRecursively(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException e) {
-          // best effort
-        }
-      });
-    } catch (IOException e) {
-      // best effort
-    }
+    LocalCluster.deleteRecursively(dir);
   }
 }

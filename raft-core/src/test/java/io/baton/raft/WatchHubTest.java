@@ -12,19 +12,9 @@ class WatchHubTest {
   private final WatchHub hub = new WatchHub(Runnable::run, "t");
   private long index;
 
-  private final List<WatchEvent> seen = new ArrayList<>();
-  private final List<BatonException> errors = new ArrayList<>();
-  private final WatchListener listener = new WatchListener() {
-    @Override
-    public void onEvent(WatchEvent event) {
-      seen.add(event);
-    }
-
-    @Override
-    public void onError(BatonException error) {
-      errors.add(error);
-    }
-  };
+  private final RecordingListener listener = new RecordingListener();
+  private final List<WatchEvent> seen = listener.events;
+  private final List<BatonException> errors = listener.errors;
 
   private void put(String... keys) {
     final List<Op> ops = new ArrayList<>();

@@ -110,7 +110,7 @@ public final class Demo {
       }
     } finally {
       if (!keep) {
-        deleteRecursively(dir);
+        LocalCluster.deleteRecursively(dir);
       }
     }
     Collections.sort(electionMs);
@@ -121,16 +121,5 @@ public final class Demo {
 
   private static String fmt(List<Double> ms) {
     return String.join(", ", ms.stream().map(v -> String.format("%.0f", v)).toList());
-  }
-
-  static void deleteRecursively(Path dir) throws java.io.IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (var walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
   }
 }

@@ -46,11 +46,31 @@ public final class LocalCluster implements AutoCloseable {
     Runtime.getRuntime().addShutdownHook(reaper);
   }
 
-  static int freePort() {
+  /** A loopback port that was free a moment ago. */
+  public static int freePort() {
     try (ServerSocket s = new ServerSocket(0)) {
+      s.setReuseAddress(true);
       return s.getLocalPort();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Deletes a directory tree, best effort (files may vanish meanwhile). */
+  public static void deleteRecursively(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var walk = Files.walk(dir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException e) {
+          // best effort
+        }
+      });
+    } catch (IOException | UncheckedIOException e) {
+      // best effort
     }
   }
 

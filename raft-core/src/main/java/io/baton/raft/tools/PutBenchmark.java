@@ -61,7 +61,7 @@ public final class PutBenchmark {
             r.percentile(50), r.percentile(99), r.percentile(100), r.errors);
       }
     } finally {
-      Demo.deleteRecursively(dir);
+      LocalCluster.deleteRecursively(dir);
     }
   }
 
