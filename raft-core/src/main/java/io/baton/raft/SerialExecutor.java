@@ -6,15 +6,18 @@ import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs tasks one at a time, in submission order, on a delegate executor. */
-final class SerialExecutor implements Executor {
+/**
+ * Runs tasks one at a time, in submission order, on a delegate executor. A task that throws is
+ * logged and the next one runs. [Thread-safe]
+ */
+public final class SerialExecutor implements Executor {
   private static final Logger LOG = LoggerFactory.getLogger(SerialExecutor.class);
 
   private final Executor delegate;
   private final Queue<Runnable> tasks = new ArrayDeque<>();
   private boolean running;
 
-  SerialExecutor(Executor delegate) {
+  public SerialExecutor(Executor delegate) {
     this.delegate = delegate;
   }
 

@@ -1,0 +1,146 @@
+package io.baton.ha;
+
+import static io.baton.raft.Timing.await;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.baton.raft.KeyValue;
+import io.baton.raft.RaftNode;
+import io.baton.raft.StaleEpochException;
+import io.baton.raft.TestCluster;
+import io.baton.raft.Timing;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Roles placed on the Raft leader: takeover, fencing, lease-loss step-down, HOT standby. */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class RoleManagerTest {
+  private final ExecutorService executor = Executors.newCachedThreadPool();
+  private final Map<String, RoleManager> managers = new HashMap<>();
+  private final Map<String, Map<String, RecordingHandler>> handlers = new HashMap<>();
+  private TestCluster cluster;
+
+  @AfterEach
+  void tearDown() {
+    managers.values().forEach(RoleManager::close);
+    if (cluster != null) {
+      cluster.close();
+    }
+    executor.shutdownNow();
+  }
+
+  private void startRoles(RaftNode node, StandbyMode mode) {
+    final Map<String, RecordingHandler> byRole = new HashMap<>();
+    final List<RoleManager.RoleSpec> specs = List.of("rootcoord", "querycoord").stream().map(role -> {
+      final RecordingHandler h = new RecordingHandler(node.nodeId());
+      byRole.put(role, h);
+      return new RoleManager.RoleSpec(role, h, mode);
+    }).toList();
+    final RoleManager m = new RoleManager(node, specs, executor, RoleManager.defaultCheckInterval(node));
+    managers.put(node.nodeId(), m);
+    handlers.put(node.nodeId(), byRole);
+    m.start();
+  }
+
+  private RecordingHandler handler(RaftNode node, String role) {
+    return handlers.get(node.nodeId()).get(role);
+  }
+
+  private RaftNode awaitActive(String role) {
+    return Timing.waitFor(role + " active somewhere", Duration.ofSeconds(15), () -> cluster.running().stream()
+        .filter(n -> handler(n, role).isActive()).findFirst().orElse(null));
+  }
+
+  private void startCluster(StandbyMode mode) {
+    cluster = new TestCluster(3).start();
+    cluster.running().forEach(n -> startRoles(n, mode));
+  }
+
+  @Test
+  void everyRoleIsActiveOnExactlyTheLeaderAndTakenOverWithAHigherEpochWhenItDies() {
+    startCluster(StandbyMode.WARM);
+    final RaftNode active = awaitActive("rootcoord");
+    assertThat(awaitActive("querycoord")).isSameAs(active);
+    final long epoch = handler(active, "rootcoord").current().epoch();
+    assertThat(epoch).isEqualTo(active.leadership().epoch());
+    for (RaftNode n : cluster.running()) {
+      final RoleStatus s = managers.get(n.nodeId()).statuses().get(0);
+      assertThat(s.state()).isEqualTo(n == active ? RoleState.ACTIVE : RoleState.STANDBY);
+      if (n != active) {
+        assertThat(handler(n, "rootcoord").calls).containsExactly("standby");
+      }
+    }
+    managers.remove(active.nodeId()).close();
+    cluster.crash(active.nodeId());
+    final RaftNode next = awaitActive("rootcoord");
+    assertThat(next).isNotSameAs(active);
+    assertThat(handler(next, "rootcoord").current().epoch()).isGreaterThan(epoch);
+    assertThat(awaitActive("querycoord")).isSameAs(next);
+  }
+
+  @Test
+  void aPlannedHandoverDeposesTheOldEpochWhoseFencedWritesAreRejected() {
+    startCluster(StandbyMode.WARM);
+    final RaftNode old = awaitActive("rootcoord");
+    final RoleContext oldContext = handler(old, "rootcoord").current();
+    await(oldContext.store().put(oldContext.statePrefix() + "owner", old.nodeId()));
+    final RaftNode target = cluster.other(old);
+    await(old.transferLeadership(target.nodeId()));
+    Timing.waitUntil("the old activation is lost", Duration.ofSeconds(10),
+        () -> oldContext.lost().toCompletableFuture().isDone());
+    assertThat(oldContext.isActive()).isFalse();
+    assertThat(awaitActive("rootcoord")).isSameAs(target);
+    assertThat(handler(old, "rootcoord").calls).endsWith("standby");
+    assertThatThrownBy(() -> await(oldContext.store().put(oldContext.statePrefix() + "owner", "stale")))
+        .isInstanceOf(StaleEpochException.class);
+    final RoleContext now = handler(target, "rootcoord").current();
+    assertThat(await(now.loadState()).kvs()).extracting(KeyValue::valueAsString).containsExactly(old.nodeId());
+  }
+
+  @Test
+  void anActiveThatLosesItsQuorumGivesItsRolesUp() {
+    startCluster(StandbyMode.WARM);
+    final RaftNode active = awaitActive("rootcoord");
+    final RoleContext context = handler(active, "rootcoord").current();
+    for (RaftNode n : cluster.running()) {
+      if (n != active) {
+        managers.remove(n.nodeId()).close();
+        cluster.crash(n.nodeId());
+      }
+    }
+    Timing.waitUntil("the isolated active gives up", Duration.ofSeconds(5),
+        () -> context.lost().toCompletableFuture().isDone());
+    Timing.waitUntil("standby again", Duration.ofSeconds(5),
+        () -> managers.get(active.nodeId()).statuses().get(0).state() == RoleState.STANDBY);
+    assertThat(context.isActive()).isFalse();
+  }
+
+  @Test
+  void aHotStandbyHoldsTheStateWhenItBecomesActive() {
+    startCluster(StandbyMode.HOT);
+    final RaftNode active = awaitActive("rootcoord");
+    final RoleContext context = handler(active, "rootcoord").current();
+    final Map<String, String> expected = new HashMap<>();
+    for (int i = 0; i < 200; i++) {
+      final String key = context.statePrefix() + "collection/" + (i % 50);
+      await(context.store().put(key, "replicas=" + i));
+      expected.put(key, "replicas=" + i);
+    }
+    await(context.store().delete(context.statePrefix() + "collection/7"));
+    expected.remove(context.statePrefix() + "collection/7");
+    await(active.metadata().put("unrelated/key", "x"));
+    managers.remove(active.nodeId()).close();
+    cluster.crash(active.nodeId());
+    final RaftNode next = awaitActive("rootcoord");
+    final RecordingHandler h = handler(next, "rootcoord");
+    assertThat(h.stateAtActivation).as("HOT: the state is there at onActive, nothing loaded").isEqualTo(expected);
+  }
+}
