@@ -1,0 +1,23 @@
+package io.baton.ha.deployment;
+
+import io.baton.ha.Baton;
+import io.baton.ha.BatonRole;
+import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
+import io.quarkus.deployment.annotations.BuildStep;
+import io.quarkus.deployment.builditem.FeatureBuildItem;
+
+/** Build steps of the Baton extension: the feature, its lifecycle bean and its role qualifier. */
+class BatonProcessor {
+  private static final String FEATURE = "baton";
+
+  @BuildStep
+  FeatureBuildItem feature() {
+    return new FeatureBuildItem(FEATURE);
+  }
+
+  /** The lifecycle bean, and the role qualifier (it must be in the bean archive index to count as one). */
+  @BuildStep
+  AdditionalBeanBuildItem beans() {
+    return AdditionalBeanBuildItem.builder().addBeanClasses(Baton.class, BatonRole.class).setUnremovable().build();
+  }
+}

@@ -1,0 +1,58 @@
+package io.baton.ha.deployment;
+
+import io.baton.ha.BatonRole;
+import io.baton.ha.RoleChanged;
+import io.baton.ha.RoleContext;
+import io.baton.ha.RoleHandler;
+import jakarta.inject.Singleton;
+import jakarta.enterprise.event.Observes;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** Role handler beans for the extension tests. */
+final class TestRoles {
+  private TestRoles() {
+  }
+
+  @BatonRole("rootcoord")
+  @Singleton
+  static class RootCoord implements RoleHandler {
+    final List<RoleContext> activations = new CopyOnWriteArrayList<>();
+    final List<String> threads = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void onActive(RoleContext context) {
+      threads.add(Thread.currentThread().getName());
+      activations.add(context);
+    }
+
+    @Override
+    public void onStandby(String role, String activeNode) {
+      threads.add(Thread.currentThread().getName());
+    }
+  }
+
+  @BatonRole("querycoord")
+  @Singleton
+  static class QueryCoord implements RoleHandler {
+    final List<RoleContext> activations = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void onActive(RoleContext context) {
+      activations.add(context);
+    }
+
+    @Override
+    public void onStandby(String role, String activeNode) {
+    }
+  }
+
+  @Singleton
+  static class Events {
+    final List<RoleChanged> seen = new CopyOnWriteArrayList<>();
+
+    void on(@Observes RoleChanged event) {
+      seen.add(event);
+    }
+  }
+}

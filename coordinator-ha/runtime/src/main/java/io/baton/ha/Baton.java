@@ -1,0 +1,218 @@
+package io.baton.ha;
+
+import io.baton.raft.MetadataStore;
+import io.baton.raft.Peer;
+import io.baton.raft.RaftNode;
+import io.baton.raft.RaftNodeOptions;
+import io.baton.raft.WatchEvent;
+import io.quarkus.arc.InjectableInstance;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.event.Event;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Any;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+import java.lang.annotation.Annotation;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+
+/**
+ * The embedding application's handle on Baton: starts this node and its roles when the application
+ * starts, hands leadership over and stops them when it shuts down. Inject it to reach the
+ * {@link #metadata() metadata store}, the {@link #node() Raft node} and the {@link #roles() roles}.
+ */
+@Singleton
+public class Baton {
+  private static final Logger LOG = Logger.getLogger(Baton.class);
+
+  @Inject
+  BatonConfig config;
+
+  @Inject
+  @Any
+  InjectableInstance<RoleHandler> handlers;
+
+  @Inject
+  Event<RoleChanged> roleEvents;
+
+  private RaftNode node;
+  private RoleManager roles;
+  private ExecutorService callbacks;
+
+  void start(@Observes StartupEvent event) {
+    if (config.backend() != BatonConfig.Backend.RATIS) {
+      throw new IllegalArgumentException("invalid Baton configuration: baton.backend=" + config.backend().name()
+          .toLowerCase() + " is not available in this version; use baton.backend=ratis (the embedded default)");
+    }
+    final RaftNodeOptions options = options();
+    final List<RoleManager.RoleSpec> specs = roleSpecs();
+    callbacks = Executors.newCachedThreadPool(r -> {
+      final Thread t = new Thread(r, "baton-role-callback");
+      t.setDaemon(true);
+      return t;
+    });
+    node = new RaftNode(options);
+    node.start();
+    roles = new RoleManager(node, specs, callbacks, RoleManager.defaultCheckInterval(node));
+    roles.start();
+  }
+
+  void stop(@Observes ShutdownEvent event) {
+    if (node == null) {
+      return;
+    }
+    try {
+      // a planned handover, so that a rolling restart causes no unplanned election
+      final boolean handedOver = node.handOverLeadership().get(config.raft().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      if (handedOver) {
+        LOG.infof("node %s: handed leadership over before shutting down", node.nodeId());
+      }
+    } catch (Exception e) {
+      LOG.warnf("node %s: leadership handover before shutdown failed: %s", node.nodeId(), e.toString());
+    }
+    roles.close();
+    node.close();
+    callbacks.shutdown();
+  }
+
+  /** This node's replicated metadata store (writes are forwarded to the leader). */
+  public MetadataStore metadata() {
+    return node().metadata();
+  }
+
+  /** This node's Raft node. */
+  public RaftNode node() {
+    if (node == null) {
+      throw new IllegalStateException("Baton has not started yet");
+    }
+    return node;
+  }
+
+  /** This node's state for each role. */
+  public List<RoleStatus> roles() {
+    return roles == null ? List.of() : roles.statuses();
+  }
+
+  private RaftNodeOptions options() {
+    final List<Peer> peers = new ArrayList<>();
+    for (String spec : config.peers()) {
+      try {
+        peers.add(Peer.parse(spec.trim()));
+      } catch (IllegalArgumentException e) {
+        throw invalid("baton.peers", e.getMessage());
+      }
+    }
+    try {
+      return RaftNodeOptions.builder()
+          .clusterName(config.clusterName())
+          .nodeId(config.nodeId())
+          .peers(peers)
+          .storageDir(Path.of(config.dataDir()).resolve(config.nodeId()))
+          .electionTimeout(config.raft().electionTimeoutMin(), config.raft().electionTimeoutMax())
+          .requestTimeout(config.raft().requestTimeout())
+          .snapshotThreshold(config.raft().snapshotThreshold())
+          .build();
+    } catch (IllegalArgumentException e) {
+      throw invalid(propertyOf(e.getMessage()), e.getMessage());
+    }
+  }
+
+  private static final Map<String, String> PROPERTIES = Map.of(
+      "'nodeId'", "baton.node-id", "'peers'", "baton.peers", "'clusterName'", "baton.cluster-name",
+      "'electionTimeoutMin'", "baton.raft.election-timeout-min", "'electionTimeoutMax'", "baton.raft.election-timeout-max",
+      "'requestTimeout'", "baton.raft.request-timeout", "'snapshotThreshold'", "baton.raft.snapshot-threshold");
+
+  private static String propertyOf(String message) {
+    for (Map.Entry<String, String> e : PROPERTIES.entrySet()) {
+      if (message.contains(e.getKey())) {
+        return e.getValue();
+      }
+    }
+    return "baton.*";
+  }
+
+  private static IllegalArgumentException invalid(String property, String problem) {
+    return new IllegalArgumentException("invalid Baton configuration, " + property + ": " + problem);
+  }
+
+  /** Roles come from handler beans; a configured role without a handler bean is an error. */
+  private List<RoleManager.RoleSpec> roleSpecs() {
+    final Map<String, RoleHandler> byName = new LinkedHashMap<>();
+    for (InjectableInstance.Handle<RoleHandler> handle : handlers.handles()) {
+      for (Annotation q : handle.getBean().getQualifiers()) {
+        if (q instanceof BatonRole role) {
+          if (byName.put(role.value(), handle.get()) != null) {
+            throw invalid("@BatonRole(\"" + role.value() + "\")", "two beans handle the same role");
+          }
+        }
+      }
+    }
+    for (String configured : config.roles().keySet()) {
+      if (!byName.containsKey(configured)) {
+        throw invalid("baton.roles." + configured, "no bean implements RoleHandler with @BatonRole(\"" + configured
+            + "\") (handlers found: " + byName.keySet() + "); remove the entry or add the handler");
+      }
+    }
+    if (byName.isEmpty()) {
+      throw invalid("@BatonRole", "no RoleHandler bean with @BatonRole(\"<name>\") found: declare at least one role");
+    }
+    final List<RoleManager.RoleSpec> specs = new ArrayList<>();
+    byName.forEach((name, handler) -> {
+      final BatonConfig.Role roleConfig = config.roles().get(name);
+      final StandbyMode mode = roleConfig == null ? StandbyMode.HOT : roleConfig.standbyMode();
+      try {
+        specs.add(new RoleManager.RoleSpec(name, new EventFiringHandler(name, handler), mode));
+      } catch (IllegalArgumentException e) {
+        throw invalid("@BatonRole(\"" + name + "\")", e.getMessage());
+      }
+    });
+    return specs;
+  }
+
+  /** Calls the application's handler, then fires the matching {@link RoleChanged} CDI event. */
+  private final class EventFiringHandler implements RoleHandler {
+    private final String role;
+    private final RoleHandler delegate;
+
+    EventFiringHandler(String role, RoleHandler delegate) {
+      this.role = role;
+      this.delegate = delegate;
+    }
+
+    @Override
+    public void onActive(RoleContext context) {
+      try {
+        delegate.onActive(context);
+      } finally {
+        roleEvents.fire(new RoleChanged(role, RoleState.ACTIVE, context.epoch(), context.node()));
+      }
+    }
+
+    @Override
+    public void onStandby(String roleName, String activeNode) {
+      try {
+        delegate.onStandby(roleName, activeNode);
+      } finally {
+        roleEvents.fire(new RoleChanged(role, RoleState.STANDBY, 0, node == null ? null : node.nodeId()));
+      }
+    }
+
+    @Override
+    public void onStateChange(WatchEvent event) {
+      delegate.onStateChange(event);
+    }
+
+    @Override
+    public void onStateReset() {
+      delegate.onStateReset();
+    }
+  }
+}

@@ -1,0 +1,68 @@
+package io.baton.ha;
+
+import io.quarkus.runtime.annotations.ConfigPhase;
+import io.quarkus.runtime.annotations.ConfigRoot;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** Baton's configuration: one node of a cluster and the roles it runs. */
+@ConfigMapping(prefix = "baton")
+@ConfigRoot(phase = ConfigPhase.RUN_TIME)
+public interface BatonConfig {
+
+  /** This node's id; one of the ids in {@code baton.peers}. */
+  String nodeId();
+
+  /** The cluster's name; every node of one cluster uses the same (it names the Raft group). */
+  @WithDefault("baton")
+  String clusterName();
+
+  /** The voting members as {@code id=host:port} (IPv6 as {@code [::1]}), comma-separated; this node's entry is its Raft address. */
+  List<String> peers();
+
+  /** The directory under which this node keeps its Raft log and snapshots (in a sub-directory named after the node). */
+  @WithDefault("baton-data")
+  String dataDir();
+
+  /** What decides and replicates: {@code ratis} (embedded, no external service) or {@code etcd}. */
+  @WithDefault("ratis")
+  Backend backend();
+
+  /** Raft timing and limits. */
+  Raft raft();
+
+  /** The roles this node runs, by name; a role handler bean without an entry here runs with the defaults. */
+  Map<String, Role> roles();
+
+  /** Backends. */
+  enum Backend { RATIS, ETCD }
+
+  /** Raft timing and limits. */
+  interface Raft {
+    /** Lower bound of the randomized election timeout. */
+    @WithDefault("150ms")
+    Duration electionTimeoutMin();
+
+    /** Upper bound of the randomized election timeout. */
+    @WithDefault("300ms")
+    Duration electionTimeoutMax();
+
+    /** How long a metadata read or write may wait for a majority. */
+    @WithDefault("3s")
+    Duration requestTimeout();
+
+    /** Log entries applied between automatic snapshots. */
+    @WithDefault("10000")
+    long snapshotThreshold();
+  }
+
+  /** One role. */
+  interface Role {
+    /** How a standby keeps the role's state: {@code hot} (fed from the log) or {@code warm} (loaded at activation). */
+    @WithDefault("hot")
+    StandbyMode standbyMode();
+  }
+}
