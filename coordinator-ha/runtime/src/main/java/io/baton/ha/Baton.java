@@ -4,6 +4,9 @@ import io.baton.raft.MetadataStore;
 import io.baton.raft.Peer;
 import io.baton.raft.RaftNode;
 import io.baton.raft.RaftNodeOptions;
+import io.baton.raft.RaftStatus;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
 import io.baton.raft.WatchEvent;
 import io.quarkus.arc.InjectableInstance;
 import io.quarkus.runtime.ShutdownEvent;
@@ -81,6 +84,50 @@ public class Baton {
     roles.close();
     node.close();
     callbacks.shutdown();
+  }
+
+  /** Serves {@code GET /baton/status} (the JSON of {@link #statusJson()}). */
+  void routes(@Observes Router router) {
+    router.get("/baton/status").handler(ctx -> {
+      final JsonObject body;
+      try {
+        body = statusJson();
+      } catch (RuntimeException e) {
+        ctx.response().setStatusCode(503).putHeader("content-type", "application/json")
+            .end(new JsonObject().put("error", String.valueOf(e.getMessage())).encode());
+        return;
+      }
+      ctx.response().putHeader("content-type", "application/json").end(body.encode());
+    });
+  }
+
+  /**
+   * This node's status, as DESIGN.md's contract:
+   * {@code {"node","backend","roles":{"<role>":{"state","epoch","active","standbyMode"}},
+   * "raft":{"term","leader","commitIndex","appliedIndex"}}}.
+   */
+  public JsonObject statusJson() {
+    final JsonObject roleJson = new JsonObject();
+    for (RoleStatus r : roles()) {
+      roleJson.put(r.role(), new JsonObject()
+          .put("state", r.state().name())
+          .put("epoch", r.epoch())
+          .put("active", r.active())
+          .put("standbyMode", r.standbyMode().name()));
+    }
+    final JsonObject status = new JsonObject()
+        .put("node", config.nodeId())
+        .put("backend", config.backend().name().toLowerCase())
+        .put("roles", roleJson);
+    if (node != null) {
+      final RaftStatus raft = node.status();
+      status.put("raft", new JsonObject()
+          .put("term", raft.term())
+          .put("leader", raft.leader())
+          .put("commitIndex", raft.commitIndex())
+          .put("appliedIndex", raft.appliedIndex()));
+    }
+    return status;
   }
 
   /** This node's replicated metadata store (writes are forwarded to the leader). */

@@ -34,6 +34,9 @@ class RoleWiringTest {
   @Inject
   Baton baton;
 
+  @io.quarkus.test.common.http.TestHTTPResource("/baton/status")
+  java.net.URL statusUrl;
+
   @Inject
   @BatonRole("rootcoord")
   TestRoles.RootCoord rootCoord;
@@ -61,7 +64,7 @@ class RoleWiringTest {
   }
 
   @Test
-  void handlerBeansBecomeActiveOffRaftThreadsWithFencedStoresAndEvents() throws Exception {
+  void handlerBeansBecomeActiveOffRaftThreadsWithFencedStoresEventsAndStatus() throws Exception {
     waitUntil("rootcoord active", () -> !rootCoord.activations.isEmpty());
     waitUntil("querycoord active", () -> !queryCoord.activations.isEmpty());
     final long epoch = rootCoord.activations.get(0).epoch();
@@ -77,5 +80,19 @@ class RoleWiringTest {
     assertThat(context.store().put(context.statePrefix() + "k", "v").get(5, TimeUnit.SECONDS)).isPositive();
     assertThat(baton.metadata().get(context.statePrefix() + "k").get(5, TimeUnit.SECONDS).first())
         .hasValueSatisfying(kv -> assertThat(kv.valueAsString()).isEqualTo("v"));
+    final java.net.http.HttpResponse<String> status = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(statusUrl.toURI()).GET().build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(status.statusCode()).isEqualTo(200);
+    final io.vertx.core.json.JsonObject json = new io.vertx.core.json.JsonObject(status.body());
+    assertThat(json.getString("node")).isEqualTo("n1");
+    assertThat(json.getString("backend")).isEqualTo("ratis");
+    assertThat(json.getJsonObject("roles").getJsonObject("rootcoord").getMap())
+        .containsEntry("state", "ACTIVE").containsEntry("active", "n1").containsEntry("standbyMode", "HOT")
+        .containsEntry("epoch", (int) epoch);
+    assertThat(json.getJsonObject("roles").getJsonObject("querycoord").getString("standbyMode")).isEqualTo("WARM");
+    assertThat(json.getJsonObject("raft").getLong("term")).isEqualTo(epoch);
+    assertThat(json.getJsonObject("raft").getString("leader")).isEqualTo("n1");
+    assertThat(json.getJsonObject("raft").getLong("appliedIndex")).as("the put above is applied").isPositive();
   }
 }
