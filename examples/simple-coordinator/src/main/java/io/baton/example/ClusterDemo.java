@@ -1,0 +1,261 @@
+package io.baton.example;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The README's first command: three nodes of this example service as separate JVMs on loopback
+ * (embedded Raft, nothing else needed). It shows which node is active for each role, kills the
+ * active node with SIGKILL, and prints the takeover time and the new epoch, for a few rounds.
+ * Arguments: {@code [--app path/to/quarkus-run.jar] [--rounds N] [--keep]}.
+ */
+public final class ClusterDemo {
+  private static final long START = System.nanoTime();
+  private static final List<String> ROLES = List.of("rootcoord", "querycoord");
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
+
+  private final Path app;
+  private final Path dir;
+  private final Map<String, Integer> raftPorts = new LinkedHashMap<>();
+  private final Map<String, Integer> httpPorts = new LinkedHashMap<>();
+  private final Map<String, Process> processes = new LinkedHashMap<>();
+
+  private ClusterDemo(Path app, Path dir) {
+    this.app = app;
+    this.dir = dir;
+    for (String id : List.of("n1", "n2", "n3")) {
+      raftPorts.put(id, freePort());
+      httpPorts.put(id, freePort());
+    }
+  }
+
+  private static void say(String line) {
+    System.out.printf("[%6.2f s] %s%n", (System.nanoTime() - START) / 1e9, line);
+  }
+
+  public static void main(String[] args) throws Exception {
+    Path app = Path.of(System.getProperty("baton.example.app", "examples/simple-coordinator/target/quarkus-app/quarkus-run.jar"));
+    int rounds = 3;
+    boolean keep = false;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--app" -> app = Path.of(args[++i]);
+        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+        case "--keep" -> keep = true;
+        default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (use --app JAR, --rounds N, --keep)");
+      }
+    }
+    if (!Files.isRegularFile(app)) {
+      throw new IllegalArgumentException("no application at " + app + ": build it first (./mvnw install -DskipTests)");
+    }
+    final Path dir = Files.createTempDirectory("baton-example-");
+    final ClusterDemo demo = new ClusterDemo(app, dir);
+    final Thread reaper = new Thread(demo::stopAll);
+    Runtime.getRuntime().addShutdownHook(reaper);
+    System.out.println("Baton example: 3 nodes of a coordinator service with two roles (rootcoord HOT, querycoord WARM),");
+    System.out.println("embedded Raft on loopback, no external service. Node data and logs: " + dir);
+    try {
+      demo.run(rounds);
+    } finally {
+      demo.stopAll();
+      Runtime.getRuntime().removeShutdownHook(reaper);
+      if (!keep) {
+        deleteRecursively(dir);
+      }
+    }
+  }
+
+  private void run(int rounds) throws Exception {
+    for (String id : raftPorts.keySet()) {
+      start(id);
+    }
+    Map<String, JsonObject> active = awaitActive(Duration.ofSeconds(60));
+    describe(active);
+    final List<Double> takeovers = new ArrayList<>();
+    for (int round = 1; round <= rounds; round++) {
+      final String victim = active.get("rootcoord").getString("node");
+      final Map<String, Long> oldEpochs = new LinkedHashMap<>();
+      for (String r : ROLES) {
+        oldEpochs.put(r, active.get(r).getJsonObject("roles").getJsonObject(r).getLong("epoch"));
+      }
+      final long killedAt = System.nanoTime();
+      kill(victim);
+      say("round " + round + ": kill -9 " + victim + " (active for " + String.join(" and ", ROLES) + ")");
+      final Map<String, Long> takenAt = new LinkedHashMap<>();
+      final Map<String, JsonObject> next = new LinkedHashMap<>();
+      final long deadline = killedAt + TimeUnit.SECONDS.toNanos(30);
+      while (takenAt.size() < ROLES.size() && System.nanoTime() < deadline) {
+        for (String id : raftPorts.keySet()) {
+          if (id.equals(victim)) {
+            continue;
+          }
+          final Optional<JsonObject> s = status(id);
+          if (s.isEmpty()) {
+            continue;
+          }
+          for (String role : ROLES) {
+            final JsonObject r = s.get().getJsonObject("roles").getJsonObject(role);
+            if (!takenAt.containsKey(role) && "ACTIVE".equals(r.getString("state")) && r.getLong("epoch") > oldEpochs.get(role)) {
+              takenAt.put(role, System.nanoTime());
+              next.put(role, s.get());
+            }
+          }
+        }
+        Thread.sleep(2);
+      }
+      if (takenAt.size() < ROLES.size()) {
+        throw new IllegalStateException("no takeover within 30 s; node logs are in " + dir);
+      }
+      for (String role : ROLES) {
+        final JsonObject s = next.get(role);
+        final double ms = (takenAt.get(role) - killedAt) / 1e6;
+        if (role.equals("rootcoord")) {
+          takeovers.add(ms);
+        }
+        say(String.format("round %d: %s taken over by %s in %.0f ms, epoch %d -> %d (%s standby)", round, role,
+            s.getString("node"), ms, oldEpochs.get(role), s.getJsonObject("roles").getJsonObject(role).getLong("epoch"),
+            s.getJsonObject("roles").getJsonObject(role).getString("standbyMode")));
+      }
+      final long restartAt = System.nanoTime();
+      start(victim);
+      awaitStandby(victim, Duration.ofSeconds(60));
+      say(String.format("round %d: %s restarted and is standby for both roles after %.1f s", round, victim,
+          (System.nanoTime() - restartAt) / 1e9));
+      active = awaitActive(Duration.ofSeconds(30));
+    }
+    final List<Double> sorted = new ArrayList<>(takeovers);
+    Collections.sort(sorted);
+    System.out.printf("Takeover after kill -9 of the active node, over %d rounds: %s ms (median %.0f).%n", rounds,
+        String.join(", ", sorted.stream().map(v -> String.format("%.0f", v)).toList()), sorted.get(sorted.size() / 2));
+  }
+
+  private void describe(Map<String, JsonObject> active) {
+    for (String role : ROLES) {
+      final JsonObject s = active.get(role);
+      final JsonObject r = s.getJsonObject("roles").getJsonObject(role);
+      say(role + " is active on " + s.getString("node") + " (epoch " + r.getLong("epoch") + ", standbys "
+          + r.getString("standbyMode") + ")");
+    }
+  }
+
+  /** Waits until every role is ACTIVE on some node and every running node agrees who it is. */
+  private Map<String, JsonObject> awaitActive(Duration timeout) throws InterruptedException {
+    final long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      final Map<String, JsonObject> active = new LinkedHashMap<>();
+      boolean agreed = true;
+      for (String id : raftPorts.keySet()) {
+        final Optional<JsonObject> s = status(id);
+        if (s.isEmpty()) {
+          agreed = false;
+          continue;
+        }
+        for (String role : ROLES) {
+          final JsonObject r = s.get().getJsonObject("roles").getJsonObject(role);
+          if ("ACTIVE".equals(r.getString("state"))) {
+            active.put(role, s.get());
+          }
+        }
+      }
+      if (agreed && active.size() == ROLES.size()) {
+        return active;
+      }
+      Thread.sleep(20);
+    }
+    throw new IllegalStateException("roles not active on a node within " + timeout.toSeconds() + " s; logs are in " + dir);
+  }
+
+  private void awaitStandby(String id, Duration timeout) throws InterruptedException {
+    final long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      final Optional<JsonObject> s = status(id);
+      if (s.isPresent() && ROLES.stream().allMatch(r ->
+          "STANDBY".equals(s.get().getJsonObject("roles").getJsonObject(r).getString("state")))) {
+        return;
+      }
+      Thread.sleep(50);
+    }
+    throw new IllegalStateException(id + " did not become standby within " + timeout.toSeconds() + " s; logs are in " + dir);
+  }
+
+  private Optional<JsonObject> status(String id) {
+    final Process p = processes.get(id);
+    if (p == null || !p.isAlive()) {
+      return Optional.empty();
+    }
+    try {
+      final HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + httpPorts.get(id) + "/baton/status")).timeout(Duration.ofMillis(500)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 ? Optional.of(new JsonObject(r.body())) : Optional.empty();
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+  }
+
+  private void start(String id) throws IOException {
+    final StringBuilder peers = new StringBuilder();
+    raftPorts.forEach((peer, port) -> peers.append(peers.length() == 0 ? "" : ",").append(peer).append("=127.0.0.1:").append(port));
+    final List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx256m", "-XX:+UseSerialGC",
+        "-Dbaton.node-id=" + id, "-Dbaton.peers=" + peers, "-Dbaton.data-dir=" + dir,
+        "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.http.port=" + httpPorts.get(id),
+        "-jar", app.toString());
+    processes.put(id, new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(id + ".log").toFile())).start());
+  }
+
+  private void kill(String id) throws InterruptedException {
+    final Process p = processes.get(id);
+    p.destroyForcibly();
+    p.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  private void stopAll() {
+    processes.values().forEach(Process::destroy);
+    for (Process p : processes.values()) {
+      try {
+        if (!p.waitFor(15, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    try (var walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}

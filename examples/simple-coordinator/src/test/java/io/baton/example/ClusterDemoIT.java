@@ -1,0 +1,41 @@
+package io.baton.example;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Runs the README's first command's program against the packaged application: three service
+ * processes, kill -9 of the active node, both roles taken over by another node with a higher
+ * epoch, the killed node back as standby. ClusterDemo stops its processes even when this fails.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class ClusterDemoIT {
+  @Test
+  void rolesAreTakenOverAfterKillMinusNine() throws Exception {
+    final PrintStream original = System.out;
+    final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      ClusterDemo.main(new String[] {"--rounds", "2"});
+    } finally {
+      System.setOut(original);
+    }
+    final String out = captured.toString(StandardCharsets.UTF_8);
+    original.print(out);
+    assertThat(out).contains("rootcoord is active on", "querycoord is active on")
+        .containsPattern("round 1: rootcoord taken over by n\\d in \\d+ ms, epoch (\\d+) -> (\\d+) \\(HOT standby\\)")
+        .containsPattern("round 2: querycoord taken over by n\\d in \\d+ ms, epoch \\d+ -> \\d+ \\(WARM standby\\)")
+        .contains("restarted and is standby for both roles")
+        .contains("Takeover after kill -9 of the active node, over 2 rounds");
+    final var m = java.util.regex.Pattern.compile("epoch (\\d+) -> (\\d+)").matcher(out);
+    while (m.find()) {
+      assertThat(Long.parseLong(m.group(2))).as("the new epoch is higher").isGreaterThan(Long.parseLong(m.group(1)));
+    }
+  }
+}
