@@ -589,6 +589,19 @@ public final class RaftNode implements AutoCloseable {
     return transferLeadership(best).thenApply(v -> true);
   }
 
+  /**
+   * If this node leads, gives leadership up so that a new election (a new term) takes place.
+   * Completes once the request is answered; does nothing when this node does not lead.
+   */
+  public CompletableFuture<Void> stepDown() {
+    requireStarted();
+    final RaftServer.Division d = divisionOrNull();
+    if (d == null || !d.getInfo().isLeader()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return admin("step down", () -> client.admin().transferLeadership(null, options.requestTimeout().toMillis()));
+  }
+
   /** Asks the leader to hand leadership to {@code peerId} (which must be caught up). */
   public CompletableFuture<Void> transferLeadership(String peerId) {
     requireStarted();

@@ -144,6 +144,12 @@ public final class RoleManager implements AutoCloseable {
     }
   }
 
+  /**
+   * Both directions, every check interval: an activation whose lease lapsed is given up, and a
+   * role with no activation for the current, lease-confirmed epoch is activated (the leadership
+   * notification only makes that prompt; a notification that arrived before the lease was
+   * confirmed is not lost).
+   */
   private void checkLeases() {
     try {
       final Leadership now = node.leadership();
@@ -153,12 +159,37 @@ public final class RoleManager implements AutoCloseable {
           // complete the signal at once, from here: the handler must stop before a new leader exists
           a.lost.complete(null);
           slot.executor.execute(() -> slot.deactivate(a, "leader lease lapsed"));
+          stepDownIfStillLeading(a.epoch);
+        } else if (a == null && now.leader() && now.epoch() > slot.lastEpoch && slot.pendingEpoch != now.epoch()) {
+          slot.pendingEpoch = now.epoch();
+          slot.executor.execute(() -> slot.activate(now.epoch()));
         }
       }
     } catch (RuntimeException e) {
       LOG.warn("node {}: role lease check failed: {}", node.nodeId(), e.toString());
     }
   }
+
+  /**
+   * An activation is never renewed in its own epoch (every activation gets a strictly greater
+   * epoch). So a node that lost its lease but is still Raft leader in that term steps down: the
+   * next election, whoever wins it, brings a new epoch.
+   */
+  private void stepDownIfStillLeading(long lostEpoch) {
+    final io.baton.raft.RaftStatus status = node.status();
+    if ("LEADER".equals(status.role()) && status.term() == lostEpoch && steppedDownIn != lostEpoch) {
+      steppedDownIn = lostEpoch;
+      LOG.info("node {} role=leader epoch={}: lease lapsed while still leader; stepping down for a new epoch",
+          node.nodeId(), lostEpoch);
+      node.stepDown().whenComplete((v, e) -> {
+        if (e != null) {
+          LOG.warn("node {} epoch={}: step-down failed: {}", node.nodeId(), lostEpoch, e.toString());
+        }
+      });
+    }
+  }
+
+  private volatile long steppedDownIn;
 
   private final class Listener implements LeadershipListener {
     @Override
@@ -241,6 +272,8 @@ public final class RoleManager implements AutoCloseable {
     private volatile RoleState state = RoleState.STARTING;
     private volatile Activation activation;
     private volatile long lastEpoch;
+    /** The epoch the watchdog last queued an activation for (so that it queues it once). */
+    private volatile long pendingEpoch;
     private Watch hotWatch;
 
     Slot(RoleSpec spec, SerialExecutor executor) {
@@ -249,18 +282,23 @@ public final class RoleManager implements AutoCloseable {
     }
 
     void activate(long epoch) {
-      if (lifecycle.get() != Lifecycle.STARTED || (activation != null && activation.epoch == epoch)) {
-        return;
+      if (lifecycle.get() != Lifecycle.STARTED || epoch <= lastEpoch) {
+        return; // closed, or this epoch (or a later one) was activated already: epochs only grow
       }
       final Leadership now = node.leadership();
       if (!now.leader() || now.epoch() != epoch) {
-        return; // stale notification; the lease check and the next event decide
+        pendingEpoch = 0; // not confirmed (yet): the watchdog activates once the lease holds
+        return;
       }
       if (spec.standbyMode() == StandbyMode.HOT && hotWatch != null) {
         // every state change this replica applied must reach the handler before onActive
         final long applied = localRevision();
         if (hotWatch.nextRevision() <= applied) {
-          watchdog.schedule(() -> executor.execute(() -> activate(epoch)), 1, TimeUnit.MILLISECONDS);
+          try {
+            watchdog.schedule(() -> executor.execute(() -> activate(epoch)), 1, TimeUnit.MILLISECONDS);
+          } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // closing: no activation any more
+          }
           return;
         }
         hotWatch.close();

@@ -106,14 +106,16 @@ class RoleManagerTest {
   }
 
   @Test
-  void anActiveThatLosesItsQuorumGivesItsRolesUp() {
+  void anActiveThatLosesItsQuorumGivesItsRolesUpAndTheyComeBackWithAHigherEpoch() {
     startCluster(StandbyMode.WARM);
     final RaftNode active = awaitActive("rootcoord");
     final RoleContext context = handler(active, "rootcoord").current();
+    final java.util.List<String> down = new java.util.ArrayList<>();
     for (RaftNode n : cluster.running()) {
       if (n != active) {
         managers.remove(n.nodeId()).close();
         cluster.crash(n.nodeId());
+        down.add(n.nodeId());
       }
     }
     Timing.waitUntil("the isolated active gives up", Duration.ofSeconds(5),
@@ -121,6 +123,15 @@ class RoleManagerTest {
     Timing.waitUntil("standby again", Duration.ofSeconds(5),
         () -> managers.get(active.nodeId()).statuses().get(0).state() == RoleState.STANDBY);
     assertThat(context.isActive()).isFalse();
+
+    for (String id : down) {
+      startRoles(cluster.start(id), StandbyMode.WARM);
+    }
+    final RaftNode again = awaitActive("rootcoord");
+    final long newEpoch = handler(again, "rootcoord").current().epoch();
+    assertThat(newEpoch).as("an activation never reuses an epoch").isGreaterThan(context.epoch());
+    assertThat(cluster.running().stream().filter(n -> handler(n, "rootcoord").isActive()).count())
+        .as("exactly one active").isEqualTo(1);
   }
 
   @Test
