@@ -3,7 +3,6 @@ package io.baton.ha;
 import io.baton.raft.WatchEvent;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /** A role handler that records its calls and, as a HOT standby, keeps the role state in a map. */
@@ -11,7 +10,7 @@ final class RecordingHandler implements RoleHandler {
   final String node;
   final List<String> calls = new CopyOnWriteArrayList<>();
   final List<RoleContext> activations = new CopyOnWriteArrayList<>();
-  final Map<String, String> state = new ConcurrentHashMap<>();
+  final RoleStateMirror state = new RoleStateMirror();
   volatile Map<String, String> stateAtActivation;
 
   RecordingHandler(String node) {
@@ -20,7 +19,7 @@ final class RecordingHandler implements RoleHandler {
 
   @Override
   public void onActive(RoleContext context) {
-    stateAtActivation = Map.copyOf(state);
+    stateAtActivation = state.asStrings();
     activations.add(context);
     calls.add("active:" + context.epoch());
   }
@@ -32,16 +31,12 @@ final class RecordingHandler implements RoleHandler {
 
   @Override
   public void onStateChange(WatchEvent event) {
-    if (event.type() == WatchEvent.Type.PUT) {
-      state.put(event.key(), event.kv().valueAsString());
-    } else {
-      state.remove(event.key());
-    }
+    state.apply(event);
   }
 
   @Override
   public void onStateReset() {
-    state.clear();
+    state.reset();
   }
 
   RoleContext current() {

@@ -3,10 +3,9 @@ package io.baton.example;
 import io.baton.ha.BatonRole;
 import io.baton.ha.RoleContext;
 import io.baton.ha.RoleHandler;
+import io.baton.ha.RoleStateMirror;
 import io.baton.raft.WatchEvent;
 import jakarta.inject.Singleton;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.jboss.logging.Logger;
 
 /**
@@ -18,7 +17,7 @@ import org.jboss.logging.Logger;
 @Singleton
 public class RootCoord implements RoleHandler {
   private static final Logger LOG = Logger.getLogger(RootCoord.class);
-  private final Map<String, String> state = new ConcurrentHashMap<>();
+  private final RoleStateMirror state = new RoleStateMirror();
 
   @Override
   public void onActive(RoleContext ctx) {
@@ -34,15 +33,11 @@ public class RootCoord implements RoleHandler {
 
   @Override
   public void onStateChange(WatchEvent event) {
-    if (event.type() == WatchEvent.Type.PUT) {
-      state.put(event.key(), event.kv().valueAsString());
-    } else {
-      state.remove(event.key());
-    }
+    state.apply(event);
   }
 
   @Override
   public void onStateReset() {
-    state.clear();
+    state.reset();
   }
 }
