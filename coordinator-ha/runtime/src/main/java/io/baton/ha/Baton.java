@@ -48,6 +48,8 @@ public class Baton {
 
   private RaftNode node;
   private RoleManager roles;
+  private MemberMonitor members;
+  private java.util.concurrent.ScheduledExecutorService memberTimer;
   private ExecutorService callbacks;
 
   void start(@Observes StartupEvent event) {
@@ -57,6 +59,14 @@ public class Baton {
     }
     final RaftNodeOptions options = options();
     final List<RoleManager.RoleSpec> specs = roleSpecs();
+    final BatonConfig.Members memberConfig = config.members();
+    if (memberConfig.downAfter().compareTo(memberConfig.suspectAfter()) <= 0) {
+      throw invalid("baton.members.down-after", memberConfig.downAfter().toMillis() + " ms must exceed"
+          + " baton.members.suspect-after (" + memberConfig.suspectAfter().toMillis() + " ms)");
+    }
+    if (memberConfig.checkInterval().isZero() || memberConfig.checkInterval().isNegative()) {
+      throw invalid("baton.members.check-interval", "must be positive");
+    }
     callbacks = Executors.newCachedThreadPool(r -> {
       final Thread t = new Thread(r, "baton-role-callback");
       t.setDaemon(true);
@@ -66,6 +76,21 @@ public class Baton {
     node.start();
     roles = new RoleManager(node, specs, callbacks, RoleManager.defaultCheckInterval(node));
     roles.start();
+    members = new MemberMonitor(node, io.baton.raft.MonotonicClock.SYSTEM, memberConfig.suspectAfter(),
+        memberConfig.downAfter(), roles::memberChanged);
+    memberTimer = Executors.newSingleThreadScheduledExecutor(r -> {
+      final Thread t = new Thread(r, "baton-member-check");
+      t.setDaemon(true);
+      return t;
+    });
+    final long every = memberConfig.checkInterval().toMillis();
+    memberTimer.scheduleWithFixedDelay(() -> {
+      try {
+        members.evaluate();
+      } catch (RuntimeException e) {
+        LOG.warnf("node %s: member check failed: %s", node.nodeId(), e.toString());
+      }
+    }, every, every, TimeUnit.MILLISECONDS);
   }
 
   void stop(@Observes ShutdownEvent event) {
@@ -81,6 +106,8 @@ public class Baton {
     } catch (Exception e) {
       LOG.warnf("node %s: leadership handover before shutdown failed: %s", node.nodeId(), e.toString());
     }
+    memberTimer.shutdownNow();
+    members.close();
     roles.close();
     node.close();
     callbacks.shutdown();
@@ -104,7 +131,8 @@ public class Baton {
   /**
    * This node's status, as DESIGN.md's contract:
    * {@code {"node","backend","roles":{"<role>":{"state","epoch","active","standbyMode"}},
-   * "raft":{"term","leader","commitIndex","appliedIndex"}}}.
+   * "raft":{"term","leader","commitIndex","appliedIndex"}}}, plus {@code "members"} (each member's
+   * state as the active node's failure detector sees it; empty on standbys).
    */
   public JsonObject statusJson() {
     final JsonObject roleJson = new JsonObject();
@@ -119,6 +147,11 @@ public class Baton {
         .put("node", config.nodeId())
         .put("backend", config.backend().name().toLowerCase())
         .put("roles", roleJson);
+    if (members != null) {
+      final JsonObject memberJson = new JsonObject();
+      members.states().forEach((m, state) -> memberJson.put(m, state.name()));
+      status.put("members", memberJson);
+    }
     if (node != null) {
       final RaftStatus raft = node.status();
       status.put("raft", new JsonObject()
@@ -141,6 +174,14 @@ public class Baton {
       throw new IllegalStateException("Baton has not started yet");
     }
     return node;
+  }
+
+  /** Members: register them, take their heartbeats (on the active node), see their states. */
+  public MemberMonitor members() {
+    if (members == null) {
+      throw new IllegalStateException("Baton has not started yet");
+    }
+    return members;
   }
 
   /** This node's state for each role. */

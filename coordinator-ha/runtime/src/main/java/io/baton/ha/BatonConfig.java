@@ -34,6 +34,9 @@ public interface BatonConfig {
   /** Raft timing and limits. */
   Raft raft();
 
+  /** Failure detection of members (workers that heartbeat to the active node). */
+  Members members();
+
   /** The roles this node runs, by name; a role handler bean without an entry here runs with the defaults. */
   Map<String, Role> roles();
 
@@ -57,6 +60,21 @@ public interface BatonConfig {
     /** Log entries applied between automatic snapshots. */
     @WithDefault("10000")
     long snapshotThreshold();
+  }
+
+  /** Failure detection of members. */
+  interface Members {
+    /** Silence after which a member is SUSPECT. */
+    @WithDefault("3s")
+    Duration suspectAfter();
+
+    /** Silence after which a member is DOWN; must exceed suspect-after. */
+    @WithDefault("6s")
+    Duration downAfter();
+
+    /** How often the active node checks its members' silence. */
+    @WithDefault("500ms")
+    Duration checkInterval();
   }
 
   /** One role. */

@@ -37,4 +37,12 @@ public interface RoleHandler {
    */
   default void onStateReset() {
   }
+
+  /**
+   * A member (a worker that heartbeats to the active coordinator) changed state: registered
+   * (ALIVE), SUSPECT, DOWN, or ALIVE again. Called only while this node is active for the role.
+   * The default does nothing.
+   */
+  default void onMemberChange(MemberTransition transition) {
+  }
 }

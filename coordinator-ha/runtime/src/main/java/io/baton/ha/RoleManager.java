@@ -118,6 +118,23 @@ public final class RoleManager implements AutoCloseable {
         TimeUnit.NANOSECONDS);
   }
 
+  /**
+   * Hands a member transition to every role handler active on this node, on the role's executor
+   * (wire it as the {@link MemberMonitor}'s sink).
+   */
+  public void memberChanged(MemberTransition transition) {
+    for (Slot slot : slots.values()) {
+      final Activation a = slot.activation;
+      if (a != null) {
+        slot.executor.execute(() -> {
+          if (slot.activation == a) {
+            slot.call(() -> slot.spec.handler().onMemberChange(transition));
+          }
+        });
+      }
+    }
+  }
+
   /** Each role's state on this node. */
   public List<RoleStatus> statuses() {
     final String leader = node.status().leader();

@@ -39,6 +39,13 @@ final class RecordingHandler implements RoleHandler {
     state.reset();
   }
 
+  final List<MemberTransition> members = new CopyOnWriteArrayList<>();
+
+  @Override
+  public void onMemberChange(MemberTransition transition) {
+    members.add(transition);
+  }
+
   RoleContext current() {
     return activations.isEmpty() ? null : activations.get(activations.size() - 1);
   }

@@ -94,5 +94,10 @@ class RoleWiringTest {
     assertThat(json.getJsonObject("raft").getLong("term")).isEqualTo(epoch);
     assertThat(json.getJsonObject("raft").getString("leader")).isEqualTo("n1");
     assertThat(json.getJsonObject("raft").getLong("appliedIndex")).as("the put above is applied").isPositive();
+
+    // members: registered through the replicated table, heartbeats taken by this (active) node
+    baton.members().register("querynode-1", "127.0.0.1:21123").get(5, TimeUnit.SECONDS);
+    baton.members().heartbeat("querynode-1");
+    assertThat(baton.statusJson().getJsonObject("members").getString("querynode-1")).isEqualTo("ALIVE");
   }
 }
