@@ -141,7 +141,8 @@ public class Baton {
           .put("state", r.state().name())
           .put("epoch", r.epoch())
           .put("active", r.active())
-          .put("standbyMode", r.standbyMode().name()));
+          .put("standbyMode", r.standbyMode().name())
+          .put("activatedAtMillis", r.activatedAtMillis()));
     }
     final JsonObject status = new JsonObject()
         .put("node", config.nodeId())

@@ -143,7 +143,8 @@ public final class RoleManager implements AutoCloseable {
       final Activation a = slot.activation;
       final RoleState state = lifecycle.get() == Lifecycle.CLOSED ? RoleState.STOPPED : slot.state;
       out.add(new RoleStatus(slot.spec.name(), state, slot.lastEpoch,
-          state == RoleState.ACTIVE && a != null ? node.nodeId() : leader, slot.spec.standbyMode()));
+          state == RoleState.ACTIVE && a != null ? node.nodeId() : leader, slot.spec.standbyMode(),
+          slot.activatedAtMillis));
     }
     return out;
   }
@@ -289,6 +290,7 @@ public final class RoleManager implements AutoCloseable {
     private volatile RoleState state = RoleState.STARTING;
     private volatile Activation activation;
     private volatile long lastEpoch;
+    private volatile long activatedAtMillis;
     /** The epoch the watchdog last queued an activation for (so that it queues it once). */
     private volatile long pendingEpoch;
     private Watch hotWatch;
@@ -328,6 +330,7 @@ public final class RoleManager implements AutoCloseable {
       LOG.info("node {} role={} epoch={}: active ({} standby mode)", node.nodeId(), spec.name(), epoch,
           spec.standbyMode());
       call(() -> spec.handler().onActive(a));
+      activatedAtMillis = System.currentTimeMillis(); // a report stamp, not used for any decision
     }
 
     void deactivate(Activation a, String why) {

@@ -5,6 +5,10 @@ package io.baton.ha;
  *
  * @param epoch  the epoch of this node's current or last activation (0: never active here)
  * @param active the node id of the active node, when known
+ * @param activatedAtMillis wall-clock time (ms since the epoch) when the handler's onActive of that
+ *        activation returned, 0 if never: for takeover measurements across processes, not for
+ *        timing decisions
  */
-public record RoleStatus(String role, RoleState state, long epoch, String active, StandbyMode standbyMode) {
+public record RoleStatus(String role, RoleState state, long epoch, String active, StandbyMode standbyMode,
+    long activatedAtMillis) {
 }

@@ -109,6 +109,7 @@ public final class ClusterDemo {
         oldEpochs.put(r, active.get(r).getJsonObject("roles").getJsonObject(r).getLong("epoch"));
       }
       final long killedAt = System.nanoTime();
+      final long killedAtMillis = System.currentTimeMillis();
       kill(victim);
       say("round " + round + ": " + what() + " " + victim + " (active for " + String.join(" and ", ROLES) + ")");
       final Map<String, Long> takenAt = new LinkedHashMap<>();
@@ -125,7 +126,8 @@ public final class ClusterDemo {
           }
           for (String role : ROLES) {
             final JsonObject r = s.get().getJsonObject("roles").getJsonObject(role);
-            if (!takenAt.containsKey(role) && "ACTIVE".equals(r.getString("state")) && r.getLong("epoch") > oldEpochs.get(role)) {
+            if (!takenAt.containsKey(role) && "ACTIVE".equals(r.getString("state")) && r.getLong("epoch") > oldEpochs.get(role)
+                && r.getLong("activatedAtMillis", 0L) >= killedAtMillis) { // onActive of the new epoch has returned
               takenAt.put(role, System.nanoTime());
               next.put(role, s.get());
             }
@@ -138,13 +140,15 @@ public final class ClusterDemo {
       }
       for (String role : ROLES) {
         final JsonObject s = next.get(role);
-        final double ms = (takenAt.get(role) - killedAt) / 1e6;
+        final JsonObject r = s.getJsonObject("roles").getJsonObject(role);
+        // the node stamps when onActive returned (same machine, same wall clock as our kill)
+        final long ms = r.getLong("activatedAtMillis", 0L) - killedAtMillis;
         if (role.equals("rootcoord")) {
-          takeovers.add(ms);
+          takeovers.add((double) ms);
         }
-        say(String.format("round %d: %s taken over by %s in %.0f ms, epoch %d -> %d (%s standby)", round, role,
-            s.getString("node"), ms, oldEpochs.get(role), s.getJsonObject("roles").getJsonObject(role).getLong("epoch"),
-            s.getJsonObject("roles").getJsonObject(role).getString("standbyMode")));
+        say(String.format("round %d: %s taken over by %s, onActive returned %d ms after the kill (seen %.0f ms after),"
+            + " epoch %d -> %d (%s standby)", round, role, s.getString("node"), ms, (takenAt.get(role) - killedAt) / 1e6,
+            oldEpochs.get(role), r.getLong("epoch"), r.getString("standbyMode")));
       }
       awaitExit(victim);
       final long restartAt = System.nanoTime();
@@ -156,9 +160,10 @@ public final class ClusterDemo {
     }
     final List<Double> sorted = new ArrayList<>(takeovers);
     Collections.sort(sorted);
-    System.out.printf("Takeover after %s of the active node, over %d rounds: %s ms (median %.0f, p99 %.0f).%n", what(),
-        rounds, String.join(", ", sorted.stream().map(v -> String.format("%.0f", v)).toList()),
-        sorted.get(sorted.size() / 2), sorted.get((int) Math.ceil(0.99 * sorted.size()) - 1));
+    System.out.printf("Takeover (%s of the active -> the new active's onActive returned), over %d rounds: %s ms"
+        + " (median %.0f, p99 %.0f, max %.0f).%n", what(), rounds,
+        String.join(", ", sorted.stream().map(v -> String.format("%.0f", v)).toList()),
+        sorted.get(sorted.size() / 2), sorted.get((int) Math.ceil(0.99 * sorted.size()) - 1), sorted.get(sorted.size() - 1));
   }
 
   private void describe(Map<String, JsonObject> active) {

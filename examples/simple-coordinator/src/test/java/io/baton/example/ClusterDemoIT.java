@@ -29,10 +29,12 @@ class ClusterDemoIT {
     final String out = captured.toString(StandardCharsets.UTF_8);
     original.print(out);
     assertThat(out).contains("rootcoord is active on", "querycoord is active on")
-        .containsPattern("round 1: rootcoord taken over by n\\d in \\d+ ms, epoch (\\d+) -> (\\d+) \\(HOT standby\\)")
-        .containsPattern("round 2: querycoord taken over by n\\d in \\d+ ms, epoch \\d+ -> \\d+ \\(WARM standby\\)")
+        .containsPattern("round 1: rootcoord taken over by n\\d, onActive returned \\d+ ms after the kill .*"
+            + "epoch (\\d+) -> (\\d+) \\(HOT standby\\)")
+        .containsPattern("round 2: querycoord taken over by n\\d, onActive returned \\d+ ms after the kill .*"
+            + "epoch \\d+ -> \\d+ \\(WARM standby\\)")
         .contains("restarted and is standby for both roles")
-        .contains("Takeover after kill -9 of the active node, over 2 rounds");
+        .contains("Takeover (kill -9 of the active -> the new active's onActive returned), over 2 rounds");
     final var m = java.util.regex.Pattern.compile("epoch (\\d+) -> (\\d+)").matcher(out);
     while (m.find()) {
       assertThat(Long.parseLong(m.group(2))).as("the new epoch is higher").isGreaterThan(Long.parseLong(m.group(1)));
