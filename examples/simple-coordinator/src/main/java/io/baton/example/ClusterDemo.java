@@ -1,8 +1,8 @@
 package io.baton.example;
 
+import io.baton.raft.tools.LocalCluster;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,8 +44,8 @@ public final class ClusterDemo {
     this.app = app;
     this.dir = dir;
     for (String id : List.of("n1", "n2", "n3")) {
-      raftPorts.put(id, freePort());
-      httpPorts.put(id, freePort());
+      raftPorts.put(id, LocalCluster.freePort());
+      httpPorts.put(id, LocalCluster.freePort());
     }
   }
 
@@ -90,7 +89,7 @@ public final class ClusterDemo {
       demo.stopAll();
       Runtime.getRuntime().removeShutdownHook(reaper);
       if (!keep) {
-        deleteRecursively(dir);
+        LocalCluster.deleteRecursively(dir);
       }
     }
   }
@@ -279,22 +278,6 @@ public final class ClusterDemo {
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-      }
-    }
-  }
-
-  private static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    try (var walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
       }
     }
   }

@@ -2,7 +2,7 @@ package io.baton.ha.deployment;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
+import io.baton.raft.tools.LocalCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -12,11 +12,7 @@ final class Ports {
   }
 
   static int free() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return LocalCluster.freePort();
   }
 
   static String tempDir() {
@@ -32,6 +28,6 @@ final class Ports {
   }
 
   static void deleteQuietly(String dir) {
-    io.baton.raft.tools.LocalCluster.deleteRecursively(Path.of(dir));
+    LocalCluster.deleteRecursively(Path.of(dir));
   }
 }

@@ -9,6 +9,7 @@ import io.baton.raft.KeyValue;
 import io.baton.raft.Op;
 import io.baton.raft.RaftNode;
 import io.baton.raft.TestCluster;
+import io.baton.raft.Timing;
 import io.baton.raft.Txn;
 import io.baton.raft.WatchEvent;
 import java.time.Duration;
@@ -121,8 +122,10 @@ public final class ActivationBenchmark {
         final long epoch = handlers.get(active.nodeId()).context.epoch();
         if (mode == StandbyMode.HOT) {
           final RaftNode current = active;
-          awaitTrue(() -> cluster.running().stream().filter(n -> n != current)
-              .allMatch(n -> handlers.get(n.nodeId()).mirror.size() == keysOf(cluster, current)));
+          final int expected = keysOf(current);
+          Timing.waitUntil("HOT standbys mirror " + expected + " keys", Duration.ofSeconds(60),
+              () -> cluster.running().stream().filter(n -> n != current)
+                  .allMatch(n -> handlers.get(n.nodeId()).mirror.size() == expected));
         }
         final String victim = active.nodeId();
         managers.remove(victim).close();
@@ -130,7 +133,7 @@ public final class ActivationBenchmark {
         cluster.crash(victim);
         active = awaitActive(cluster, handlers, epoch);
         final Timed h = handlers.get(active.nodeId());
-        awaitTrue(() -> h.readyAt > h.activeAt);
+        Timing.waitUntil("the new active's state", Duration.ofSeconds(60), () -> h.readyAt > h.activeAt);
         if (h.readyKeys != keys) {
           throw new IllegalStateException(mode + ": the new active had " + h.readyKeys + " keys, not " + keys);
         }
@@ -148,7 +151,7 @@ public final class ActivationBenchmark {
         activation.get(activation.size() - 1), takeover.get(takeover.size() / 2), takeover.get(takeover.size() - 1));
   }
 
-  private static int keysOf(TestCluster cluster, RaftNode node) {
+  private static int keysOf(RaftNode node) {
     return node.metadata().range(RoleManager.statePrefixOf("bench"), io.baton.raft.ReadConsistency.STALE).join().kvs().size();
   }
 
@@ -175,15 +178,5 @@ public final class ActivationBenchmark {
       Thread.sleep(1);
     }
     throw new IllegalStateException("no activation after epoch " + afterEpoch + " within 30 s");
-  }
-
-  private static void awaitTrue(java.util.function.BooleanSupplier condition) throws InterruptedException {
-    final long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("timed out");
-      }
-      Thread.sleep(1);
-    }
   }
 }
