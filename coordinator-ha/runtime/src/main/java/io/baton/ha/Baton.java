@@ -106,9 +106,16 @@ public class Baton {
     } catch (Exception e) {
       LOG.warnf("node %s: leadership handover before shutdown failed: %s", node.nodeId(), e.toString());
     }
-    memberTimer.shutdownNow();
-    members.close();
-    roles.close();
+    // start-up may have failed part-way: close what it created, in reverse order
+    if (memberTimer != null) {
+      memberTimer.shutdownNow();
+    }
+    if (members != null) {
+      members.close();
+    }
+    if (roles != null) {
+      roles.close();
+    }
     node.close();
     callbacks.shutdown();
   }
