@@ -17,7 +17,8 @@ import java.util.List;
 final class Codec {
   static final byte VERSION = 1;
 
-  private static final byte TXN = 1, LEASE_GRANT = 2, LEASE_KEEPALIVE = 3, LEASE_REVOKE = 4,
+  /** TXN_KEY_FENCED is TXN followed by the fence key (older entries never carry one). */
+  private static final byte TXN = 1, TXN_KEY_FENCED = 6, LEASE_GRANT = 2, LEASE_KEEPALIVE = 3, LEASE_REVOKE = 4,
       LEASE_EXPIRE = 5, GET = 10, RANGE = 11;
   private static final byte R_TXN = 1, R_READ = 2, R_LEASE_GRANTED = 3, R_LEASE_DONE = 4, R_FAILURE = 5;
   private static final byte OP_PUT = 1, OP_DELETE = 2, OP_DELETE_PREFIX = 3;
@@ -32,9 +33,12 @@ final class Codec {
     final Writer w = new Writer();
     w.b(VERSION);
     if (command instanceof Command.TxnCommand t) {
-      w.b(TXN);
       final Txn txn = t.txn();
+      w.b(txn.fenceKey() == null ? TXN : TXN_KEY_FENCED);
       w.l(txn.fenceEpoch());
+      if (txn.fenceKey() != null) {
+        w.s(txn.fenceKey());
+      }
       w.i(txn.compares().size());
       for (Compare c : txn.compares()) {
         w.s(c.key());
@@ -81,10 +85,14 @@ final class Codec {
       r.version();
       final byte type = r.b();
       final Command c = switch (type) {
-        case TXN -> {
+        case TXN, TXN_KEY_FENCED -> {
           final long fence = r.l();
           if (fence < 0) {
             throw r.bad("negative fence epoch " + fence);
+          }
+          final String fenceKey = type == TXN_KEY_FENCED ? r.s() : null;
+          if (fenceKey != null && (fenceKey.isEmpty() || fence == 0)) {
+            throw r.bad("fence key without a fence epoch");
           }
           final int nc = r.count("compares");
           final List<Compare> compares = new ArrayList<>(nc);
@@ -109,7 +117,7 @@ final class Codec {
               default -> throw r.bad("unknown op kind " + kind);
             });
           }
-          yield new Command.TxnCommand(new Txn(compares, ops, fence));
+          yield new Command.TxnCommand(new Txn(compares, ops, fence, fenceKey));
         }
         case LEASE_GRANT -> new Command.LeaseGrant(r.l());
         case LEASE_KEEPALIVE -> new Command.LeaseKeepAlive(r.l());

@@ -175,7 +175,14 @@ final class KvState {
   }
 
   private Applied applyTxn(Txn txn, long term) {
-    if (txn.fenceEpoch() != 0 && txn.fenceEpoch() != term) {
+    if (txn.fenceKey() != null) {
+      final KeyValue fence = data.get(txn.fenceKey());
+      if (fence == null || fence.createRevision() != txn.fenceEpoch()) {
+        return new Applied(new Reply.Failure(Reply.Code.STALE_EPOCH, fence == null ? 0 : fence.createRevision(),
+            "write fenced with epoch " + txn.fenceEpoch() + " of " + txn.fenceKey() + ", which "
+            + (fence == null ? "is no longer held" : "is now held in epoch " + fence.createRevision())), List.of());
+      }
+    } else if (txn.fenceEpoch() != 0 && txn.fenceEpoch() != term) {
       return new Applied(new Reply.Failure(Reply.Code.STALE_EPOCH, term, "write fenced with epoch "
           + txn.fenceEpoch() + " reached the log in epoch " + term), List.of());
     }

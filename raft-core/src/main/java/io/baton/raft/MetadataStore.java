@@ -88,6 +88,15 @@ public interface MetadataStore {
 
   /** A view whose every write is fenced by {@code epoch} (see {@link Txn#fenced(long)}). */
   default MetadataStore fenced(long epoch) {
-    return new FencedMetadataStore(this, epoch);
+    return new FencedMetadataStore(this, epoch, null);
+  }
+
+  /**
+   * A view whose every write is fenced by the lease key {@code key} created at revision
+   * {@code epoch} (see {@link Txn#fencedBy(String, long)}): writes fail with
+   * {@link StaleEpochException} once that key is deleted or re-created.
+   */
+  default MetadataStore fencedBy(String key, long epoch) {
+    return new FencedMetadataStore(this, epoch, key);
   }
 }

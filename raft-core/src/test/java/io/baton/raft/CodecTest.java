@@ -24,6 +24,8 @@ class CodecTest {
     final Command.TxnCommand decoded = (Command.TxnCommand) roundTrip(new Command.TxnCommand(txn));
     assertThat(decoded.txn()).isEqualTo(txn);
     assertThat(((Op.Put) decoded.txn().ops().get(0)).value()).isEqualTo(V);
+    final Txn keyFenced = Txn.of(List.of(), List.of(Op.put("a", "b"))).fencedBy("baton/roles/r/holder", 42);
+    assertThat(((Command.TxnCommand) roundTrip(new Command.TxnCommand(keyFenced))).txn()).isEqualTo(keyFenced);
     assertThat(roundTrip(new Command.LeaseGrant(5000))).isEqualTo(new Command.LeaseGrant(5000));
     assertThat(roundTrip(new Command.LeaseKeepAlive(3))).isEqualTo(new Command.LeaseKeepAlive(3));
     assertThat(roundTrip(new Command.LeaseRevoke(4))).isEqualTo(new Command.LeaseRevoke(4));

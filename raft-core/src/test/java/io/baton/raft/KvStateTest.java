@@ -94,6 +94,26 @@ class KvStateTest {
   }
 
   @Test
+  void keyFenceHoldsOnlyWhileTheKeyKeepsItsCreateRevision() {
+    put("lock", "n1"); // created at revision 1: epoch 1
+    final Txn fenced = Txn.of(List.of(), List.of(Op.put("a", "1"))).fencedBy("lock", 1);
+    assertThat(((Reply.TxnDone) apply(new Command.TxnCommand(fenced)).reply()).succeeded()).isTrue();
+    put("lock", "n1-again"); // an update keeps the create revision, so the epoch holds
+    assertThat(((Reply.TxnDone) apply(new Command.TxnCommand(fenced)).reply()).succeeded()).isTrue();
+    txn(List.of(), List.of(Op.delete("lock")));
+    final KvState.Applied gone = apply(new Command.TxnCommand(fenced));
+    assertThat(((Reply.Failure) gone.reply()).code()).isEqualTo(Reply.Code.STALE_EPOCH);
+    assertThat(((Reply.Failure) gone.reply()).message()).contains("lock", "no longer held");
+    put("lock", "n2"); // re-created: a newer epoch
+    final long newEpoch = s.get("lock").first().orElseThrow().createRevision();
+    final KvState.Applied stale = apply(new Command.TxnCommand(fenced));
+    assertThat(((Reply.Failure) stale.reply()).detail()).isEqualTo(newEpoch);
+    assertThat(s.get("a").first().orElseThrow().version()).isEqualTo(2); // the two accepted writes only
+    assertThatThrownBy(() -> Txn.of(List.of(), List.of()).fencedBy("lock", 0))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void leaseRevokeDeletesItsKeysOnceAndRebindingMovesKeys() {
     final long lease = ((Reply.LeaseGranted) apply(new Command.LeaseGrant(5000)).reply()).leaseId();
     txn(List.of(), List.of(new Op.Put("l/1", b("x"), lease), new Op.Put("l/2", b("y"), lease)));
