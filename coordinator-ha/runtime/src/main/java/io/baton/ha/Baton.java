@@ -58,6 +58,7 @@ public class Baton {
           .toLowerCase() + " is not available in this version; use baton.backend=ratis (the embedded default)");
     }
     final RaftNodeOptions options = options();
+    placement(); // validates before anything starts
     final List<RoleManager.RoleSpec> specs = roleSpecs();
     final BatonConfig.Members memberConfig = config.members();
     if (memberConfig.downAfter().compareTo(memberConfig.suspectAfter()) <= 0) {
@@ -74,7 +75,13 @@ public class Baton {
     });
     node = new RaftNode(options);
     node.start();
-    roles = new RoleManager(node, specs, callbacks, RoleManager.defaultCheckInterval(node));
+    final Placement placement = placement();
+    final java.time.Duration checkInterval = RoleManager.defaultCheckInterval(node);
+    try {
+      roles = new RoleManager(node, specs, callbacks, checkInterval, placement);
+    } catch (IllegalArgumentException e) {
+      throw invalid("baton.spread.session-ttl", e.getMessage());
+    }
     roles.start();
     members = new MemberMonitor(node, io.baton.raft.MonotonicClock.SYSTEM, memberConfig.suspectAfter(),
         memberConfig.downAfter(), roles::memberChanged);
@@ -97,14 +104,14 @@ public class Baton {
     if (node == null) {
       return;
     }
-    try {
-      // a planned handover, so that a rolling restart causes no unplanned election
-      final boolean handedOver = node.handOverLeadership().get(config.raft().requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
-      if (handedOver) {
-        LOG.infof("node %s: handed leadership over before shutting down", node.nodeId());
+    if (roles != null) {
+      try {
+        // a planned handover, so that a rolling restart causes no unplanned election
+        roles.handOver().get(config.raft().requestTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);
+        LOG.infof("node %s: roles handed over before shutting down", node.nodeId());
+      } catch (Exception e) {
+        LOG.warnf("node %s: handover before shutdown failed: %s", node.nodeId(), e.toString());
       }
-    } catch (Exception e) {
-      LOG.warnf("node %s: leadership handover before shutdown failed: %s", node.nodeId(), e.toString());
     }
     // start-up may have failed part-way: close what it created, in reverse order
     if (memberTimer != null) {
@@ -154,6 +161,7 @@ public class Baton {
     final JsonObject status = new JsonObject()
         .put("node", config.nodeId())
         .put("backend", config.backend().name().toLowerCase())
+        .put("placement", config.placement().name().toLowerCase())
         .put("roles", roleJson);
     if (members != null) {
       final JsonObject memberJson = new JsonObject();
@@ -192,6 +200,18 @@ public class Baton {
     return members;
   }
 
+  /**
+   * Moves {@code role} to node {@code target} (a planned transfer, from any node); completes when
+   * {@code target} holds it. With {@code baton.placement=leader} every role moves, since all
+   * follow the Raft leadership.
+   */
+  public java.util.concurrent.CompletableFuture<Void> transfer(String role, String target) {
+    if (roles == null) {
+      throw new IllegalStateException("Baton has not started yet");
+    }
+    return roles.transfer(role, target);
+  }
+
   /** This node's state for each role. */
   public List<RoleStatus> roles() {
     return roles == null ? List.of() : roles.statuses();
@@ -218,6 +238,18 @@ public class Baton {
           .build();
     } catch (IllegalArgumentException e) {
       throw invalid(propertyOf(e.getMessage()), e.getMessage());
+    }
+  }
+
+  private Placement placement() {
+    if (config.placement() == BatonConfig.PlacementKind.LEADER) {
+      return Placement.leader();
+    }
+    try {
+      return Placement.spread(config.spread().sessionTtl(), config.spread().rebalanceAfter());
+    } catch (IllegalArgumentException e) {
+      throw invalid(e.getMessage().startsWith("rebalance") ? "baton.spread.rebalance-after" : "baton.spread.session-ttl",
+          e.getMessage());
     }
   }
 

@@ -34,6 +34,17 @@ public interface BatonConfig {
   /** Raft timing and limits. */
   Raft raft();
 
+  /**
+   * Where roles are active: {@code leader} (every role on the Raft leader; takeover = one Raft
+   * election) or {@code spread} (roles spread over the live nodes through role leases; takeover =
+   * about one {@code baton.spread.session-ttl}).
+   */
+  @WithDefault("leader")
+  PlacementKind placement();
+
+  /** Spread placement's session and rebalancing. */
+  Spread spread();
+
   /** Failure detection of members (workers that heartbeat to the active node). */
   Members members();
 
@@ -42,6 +53,20 @@ public interface BatonConfig {
 
   /** Backends. */
   enum Backend { RATIS, ETCD }
+
+  /** Placements (see {@link io.baton.ha.Placement}). */
+  enum PlacementKind { LEADER, SPREAD }
+
+  /** Spread placement. */
+  interface Spread {
+    /** How long a node's session (and its role leases) outlives its last keep-alive; at least 200ms, and well above a Raft election. */
+    @WithDefault("2s")
+    Duration sessionTtl();
+
+    /** How long a node must have been live before roles move to it to even out the load; 0 disables rebalancing. */
+    @WithDefault("5s")
+    Duration rebalanceAfter();
+  }
 
   /** Raft timing and limits. */
   interface Raft {

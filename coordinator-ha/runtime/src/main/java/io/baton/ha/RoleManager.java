@@ -2,8 +2,7 @@ package io.baton.ha;
 
 import io.baton.raft.BatonException;
 import io.baton.raft.KeyValue;
-import io.baton.raft.Leadership;
-import io.baton.raft.LeadershipListener;
+import io.baton.raft.MonotonicClock;
 import io.baton.raft.MetadataStore;
 import io.baton.raft.RaftNode;
 import io.baton.raft.ReadConsistency;
@@ -29,16 +28,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs a node's roles with the default placement: every role is active on the Raft leader, so a
- * takeover costs one Raft election, and the epoch of an activation is the leader's term (strictly
- * increasing, and the fence of {@link RoleContext#store()}).
+ * Runs a node's roles under a {@link Placement}: with the default {@link Placement.Leader} every
+ * role is active on the Raft leader (a takeover costs one Raft election, the epoch is the term);
+ * with {@link Placement.Spread} roles are spread over the live nodes through role leases. Either
+ * way every activation gets an epoch strictly greater than any before it for that role, and that
+ * epoch fences {@link RoleContext#store()}.
  *
- * <p><b>Safety.</b> A watchdog checks {@link RaftNode#leadership()} every {@code checkInterval}.
- * Leadership holds only while a majority acknowledged this leader within the leader lease (0.75 of
- * the minimum election timeout by default); so with a check interval well under the remaining
- * quarter, an active that loses its quorum, is partitioned or was paused gives its roles up
- * (completes {@link RoleContext#lost()}) before another node can be elected. After a pause it never
- * acts on the old epoch: its fenced writes are rejected.
+ * <p><b>Safety.</b> A watchdog asks the placement every {@code checkInterval} which epoch this node
+ * still holds for each role. For the leader placement that is the leader lease
+ * ({@link RaftNode#leadership()}: a majority acknowledged this leader within 0.75 of the minimum
+ * election timeout); for spread placement it is the node's session, valid for 3/4 of its TTL after
+ * the last keep-alive that succeeded. An activation that is no longer confirmed completes
+ * {@link RoleContext#lost()} at once, before another node can be elected or take the role lease;
+ * after a pause the node never acts on the old epoch, and its fenced writes are rejected.
  *
  * <p><b>Threads.</b> Handler calls for one role run one at a time, in order, on that role's serial
  * view of the given executor; never on a Raft thread.
@@ -64,27 +66,42 @@ public final class RoleManager implements AutoCloseable {
   private enum Lifecycle { LATENT, STARTED, CLOSED }
 
   private final RaftNode node;
+  private final Elector elector;
+  private final Placement placement;
   private final Map<String, Slot> slots = new LinkedHashMap<>();
   private final ScheduledExecutorService watchdog;
   private final Duration checkInterval;
   private final AtomicReference<Lifecycle> lifecycle = new AtomicReference<>(Lifecycle.LATENT);
-  private final Listener listener = new Listener();
+
+  /** A role manager with the default {@link Placement.Leader leader placement}. */
+  public RoleManager(RaftNode node, List<RoleSpec> roles, Executor executor, Duration checkInterval) {
+    this(node, roles, executor, checkInterval, Placement.leader());
+  }
 
   /**
    * @param executor      where handler calls run (each role gets a serial view of it)
-   * @param checkInterval how often the leader lease of active roles is checked
+   * @param checkInterval how often the placement is asked whether active roles still hold
+   * @param placement     where roles are active
    */
-  public RoleManager(RaftNode node, List<RoleSpec> roles, Executor executor, Duration checkInterval) {
+  public RoleManager(RaftNode node, List<RoleSpec> roles, Executor executor, Duration checkInterval,
+      Placement placement) {
+    this(node, roles, executor, checkInterval, placement, MonotonicClock.SYSTEM);
+  }
+
+  /** As above, with the clock that spread placement measures its session on. */
+  public RoleManager(RaftNode node, List<RoleSpec> roles, Executor executor, Duration checkInterval,
+      Placement placement, MonotonicClock clock) {
+    this(node, roles, executor, checkInterval, placement, electorFor(node, roles, checkInterval, placement, clock));
+  }
+
+  /** With any elector (tests script one). */
+  RoleManager(RaftNode node, List<RoleSpec> roles, Executor executor, Duration checkInterval, Placement placement,
+      Elector elector) {
     this.node = Objects.requireNonNull(node, "node");
+    this.placement = Objects.requireNonNull(placement, "placement");
+    this.elector = Objects.requireNonNull(elector, "elector");
     if (roles.isEmpty()) {
       throw new IllegalArgumentException("no roles: declare at least one");
-    }
-    final Duration lease = node.options().leaderLease();
-    if (checkInterval.isZero() || checkInterval.isNegative()
-        || checkInterval.multipliedBy(2).compareTo(node.options().electionTimeoutMin().minus(lease)) > 0) {
-      throw new IllegalArgumentException("checkInterval " + checkInterval.toMillis() + " ms must be positive and at most"
-          + " half of electionTimeoutMin - leaderLease (" + node.options().electionTimeoutMin().minus(lease).toMillis()
-          + " ms), so that a lost lease is noticed before another node can be elected");
     }
     this.checkInterval = checkInterval;
     for (RoleSpec spec : roles) {
@@ -99,13 +116,42 @@ public final class RoleManager implements AutoCloseable {
     });
   }
 
+  private static Elector electorFor(RaftNode node, List<RoleSpec> roles, Duration checkInterval, Placement placement,
+      MonotonicClock clock) {
+    if (checkInterval.isZero() || checkInterval.isNegative()) {
+      throw new IllegalArgumentException("checkInterval " + checkInterval.toMillis() + " ms must be positive");
+    }
+    if (placement instanceof Placement.Spread spread) {
+      if (checkInterval.multipliedBy(8).compareTo(spread.sessionTtl()) > 0) {
+        throw new IllegalArgumentException("checkInterval " + checkInterval.toMillis() + " ms must be at most 1/8 of"
+            + " the session TTL (" + spread.sessionTtl().toMillis() + " ms), so that a lapsed session is noticed"
+            + " before the role lease can expire on the leader");
+      }
+      final List<String> names = new ArrayList<>();
+      roles.forEach(r -> names.add(r.name()));
+      return new LeaseElector(node, names, spread, checkInterval, clock);
+    }
+    final Duration lease = node.options().leaderLease();
+    if (checkInterval.multipliedBy(2).compareTo(node.options().electionTimeoutMin().minus(lease)) > 0) {
+      throw new IllegalArgumentException("checkInterval " + checkInterval.toMillis() + " ms must be at most"
+          + " half of electionTimeoutMin - leaderLease (" + node.options().electionTimeoutMin().minus(lease).toMillis()
+          + " ms), so that a lost lease is noticed before another node can be elected");
+    }
+    return new LeaderElector(node);
+  }
+
   /** The default check interval for a node: a third of the margin between lease and election. */
   public static Duration defaultCheckInterval(RaftNode node) {
     final long marginNanos = node.options().electionTimeoutMin().minus(node.options().leaderLease()).toNanos();
     return Duration.ofNanos(Math.max(1_000_000, marginNanos / 3));
   }
 
-  /** Every role starts STANDBY; the node's leadership then drives activations. */
+  /** This manager's placement. */
+  public Placement placement() {
+    return placement;
+  }
+
+  /** Every role starts STANDBY; the placement then drives activations. */
   public void start() {
     if (!lifecycle.compareAndSet(Lifecycle.LATENT, Lifecycle.STARTED)) {
       throw new IllegalStateException("role manager of node " + node.nodeId() + " is " + lifecycle.get());
@@ -113,8 +159,8 @@ public final class RoleManager implements AutoCloseable {
     for (Slot slot : slots.values()) {
       slot.executor.execute(slot::enterStandby);
     }
-    node.addLeadershipListener(listener, Runnable::run);
-    watchdog.scheduleWithFixedDelay(this::checkLeases, checkInterval.toNanos(), checkInterval.toNanos(),
+    elector.start(watchdog, this::wake);
+    watchdog.scheduleWithFixedDelay(this::check, checkInterval.toNanos(), checkInterval.toNanos(),
         TimeUnit.NANOSECONDS);
   }
 
@@ -137,16 +183,36 @@ public final class RoleManager implements AutoCloseable {
 
   /** Each role's state on this node. */
   public List<RoleStatus> statuses() {
-    final String leader = node.status().leader();
     final List<RoleStatus> out = new ArrayList<>();
     for (Slot slot : slots.values()) {
       final Activation a = slot.activation;
       final RoleState state = lifecycle.get() == Lifecycle.CLOSED ? RoleState.STOPPED : slot.state;
       out.add(new RoleStatus(slot.spec.name(), state, slot.lastEpoch,
-          state == RoleState.ACTIVE && a != null ? node.nodeId() : leader, slot.spec.standbyMode(),
-          slot.activatedAtMillis));
+          state == RoleState.ACTIVE && a != null ? node.nodeId() : elector.activeNode(slot.spec.name()),
+          slot.spec.standbyMode(), slot.activatedAtMillis));
     }
     return out;
+  }
+
+  /**
+   * Moves {@code role} to node {@code target}, from any node; completes when {@code target} holds
+   * it. With the leader placement every role moves, since all follow the Raft leadership.
+   */
+  public CompletableFuture<Void> transfer(String role, String target) {
+    if (!slots.containsKey(role)) {
+      return CompletableFuture.failedFuture(new IllegalArgumentException("unknown role '" + role
+          + "': this node runs " + slots.keySet()));
+    }
+    if (lifecycle.get() != Lifecycle.STARTED) {
+      return CompletableFuture.failedFuture(new IllegalStateException("role manager of node " + node.nodeId()
+          + " is " + lifecycle.get()));
+    }
+    return elector.transfer(role, Objects.requireNonNull(target, "target"));
+  }
+
+  /** Hands the roles this node holds over to other nodes (a planned shutdown); completes when done. */
+  public CompletableFuture<Void> handOver() {
+    return elector.handOver();
   }
 
   /** Gives every role up (completing its lost signal) and stops. Idempotent. */
@@ -155,76 +221,52 @@ public final class RoleManager implements AutoCloseable {
     if (lifecycle.getAndSet(Lifecycle.CLOSED) == Lifecycle.CLOSED) {
       return;
     }
-    node.removeLeadershipListener(listener);
-    watchdog.shutdownNow();
     for (Slot slot : slots.values()) {
+      final Activation a = slot.activation;
+      if (a != null) {
+        a.lost.complete(null);
+      }
       slot.executor.execute(() -> slot.stop());
+    }
+    watchdog.shutdownNow();
+    elector.close();
+  }
+
+  private void wake() {
+    try {
+      watchdog.execute(this::check);
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      // closed
     }
   }
 
   /**
-   * Both directions, every check interval: an activation whose lease lapsed is given up, and a
-   * role with no activation for the current, lease-confirmed epoch is activated (the leadership
-   * notification only makes that prompt; a notification that arrived before the lease was
-   * confirmed is not lost).
+   * Both directions, every check interval: an activation the placement no longer confirms is given
+   * up, and a role with no activation for a newly confirmed epoch is activated (a wake-up only
+   * makes that prompt; an epoch confirmed later is not lost).
    */
-  private void checkLeases() {
+  void check() {
+    if (lifecycle.get() != Lifecycle.STARTED || node.state() != RaftNode.State.STARTED) {
+      return;
+    }
     try {
-      final Leadership now = node.leadership();
+      elector.tick();
       for (Slot slot : slots.values()) {
+        final String role = slot.spec.name();
+        final long epoch = elector.confirmedEpoch(role);
         final Activation a = slot.activation;
-        if (a != null && (!now.leader() || now.epoch() != a.epoch)) {
-          // complete the signal at once, from here: the handler must stop before a new leader exists
+        if (a != null && epoch != a.epoch) {
+          // complete the signal at once, from here: the handler must stop before a new active exists
           a.lost.complete(null);
-          slot.executor.execute(() -> slot.deactivate(a, "leader lease lapsed"));
-          stepDownIfStillLeading(a.epoch);
-        } else if (a == null && now.leader() && now.epoch() > slot.lastEpoch && slot.pendingEpoch != now.epoch()) {
-          slot.pendingEpoch = now.epoch();
-          slot.executor.execute(() -> slot.activate(now.epoch()));
+          slot.executor.execute(() -> slot.deactivate(a, "epoch " + a.epoch + " is no longer confirmed"));
+        } else if (a == null && epoch > slot.lastEpoch && slot.pendingEpoch != epoch) {
+          slot.pendingEpoch = epoch;
+          slot.executor.execute(() -> slot.activate(epoch));
         }
       }
     } catch (RuntimeException e) {
-      LOG.warn("node {}: role lease check failed: {}", node.nodeId(), e.toString());
-    }
-  }
-
-  /**
-   * An activation is never renewed in its own epoch (every activation gets a strictly greater
-   * epoch). So a node that lost its lease but is still Raft leader in that term steps down: the
-   * next election, whoever wins it, brings a new epoch.
-   */
-  private void stepDownIfStillLeading(long lostEpoch) {
-    final io.baton.raft.RaftStatus status = node.status();
-    if ("LEADER".equals(status.role()) && status.term() == lostEpoch && steppedDownIn != lostEpoch) {
-      steppedDownIn = lostEpoch;
-      LOG.info("node {} role=leader epoch={}: lease lapsed while still leader; stepping down for a new epoch",
-          node.nodeId(), lostEpoch);
-      node.stepDown().whenComplete((v, e) -> {
-        if (e != null) {
-          LOG.warn("node {} epoch={}: step-down failed: {}", node.nodeId(), lostEpoch, e.toString());
-        }
-      });
-    }
-  }
-
-  private volatile long steppedDownIn;
-
-  private final class Listener implements LeadershipListener {
-    @Override
-    public void isLeader(long epoch) {
-      for (Slot slot : slots.values()) {
-        slot.executor.execute(() -> slot.activate(epoch));
-      }
-    }
-
-    @Override
-    public void notLeader() {
-      for (Slot slot : slots.values()) {
-        final Activation a = slot.activation;
-        if (a != null) {
-          a.lost.complete(null);
-          slot.executor.execute(() -> slot.deactivate(a, "no longer leader"));
-        }
+      if (node.state() == RaftNode.State.STARTED) {
+        LOG.warn("node {}: role check failed: {}", node.nodeId(), e.toString());
       }
     }
   }
@@ -238,7 +280,7 @@ public final class RoleManager implements AutoCloseable {
     Activation(String role, long epoch) {
       this.role = role;
       this.epoch = epoch;
-      this.fenced = node.metadata().fenced(epoch);
+      this.fenced = elector.fence(node.metadata(), role, epoch);
     }
 
     @Override
@@ -268,8 +310,7 @@ public final class RoleManager implements AutoCloseable {
 
     @Override
     public boolean isActive() {
-      final Leadership now = node.leadership();
-      return !lost.isDone() && now.leader() && now.epoch() == epoch;
+      return !lost.isDone() && elector.confirmedEpoch(role) == epoch;
     }
 
     @Override
@@ -304,15 +345,16 @@ public final class RoleManager implements AutoCloseable {
       if (lifecycle.get() != Lifecycle.STARTED || epoch <= lastEpoch) {
         return; // closed, or this epoch (or a later one) was activated already: epochs only grow
       }
-      final Leadership now = node.leadership();
-      if (!now.leader() || now.epoch() != epoch) {
-        pendingEpoch = 0; // not confirmed (yet): the watchdog activates once the lease holds
+      if (elector.confirmedEpoch(spec.name()) != epoch) {
+        pendingEpoch = 0; // not confirmed (any more): the watchdog activates once it is
         return;
       }
-      if (spec.standbyMode() == StandbyMode.HOT && hotWatch != null) {
-        // every state change this replica applied must reach the handler before onActive
-        final long applied = localRevision();
-        if (hotWatch.nextRevision() <= applied) {
+      final long applied = localRevision();
+      final boolean caughtUp = applied >= elector.activationRevision(spec.name(), epoch);
+      if (!caughtUp || (spec.standbyMode() == StandbyMode.HOT && hotWatch != null)) {
+        // the replica must hold the state the role lease protects, and a HOT standby's handler
+        // must have been handed every state change this replica applied, before onActive
+        if (!caughtUp || hotWatch.nextRevision() <= applied) {
           try {
             watchdog.schedule(() -> executor.execute(() -> activate(epoch)), 1, TimeUnit.MILLISECONDS);
           } catch (java.util.concurrent.RejectedExecutionException closing) {
@@ -320,8 +362,14 @@ public final class RoleManager implements AutoCloseable {
           }
           return;
         }
-        hotWatch.close();
-        hotWatch = null;
+        if (hotWatch != null) {
+          hotWatch.close();
+          hotWatch = null;
+        }
+      }
+      if (!elector.beginActivation(spec.name(), epoch)) {
+        pendingEpoch = 0;
+        return;
       }
       final Activation a = new Activation(spec.name(), epoch);
       activation = a;
@@ -340,6 +388,7 @@ public final class RoleManager implements AutoCloseable {
       }
       activation = null;
       LOG.info("node {} role={} epoch={}: gave the role up ({})", node.nodeId(), spec.name(), a.epoch, why);
+      elector.released(spec.name(), a.epoch);
       if (lifecycle.get() == Lifecycle.STARTED) {
         enterStandby();
       }
@@ -347,7 +396,7 @@ public final class RoleManager implements AutoCloseable {
 
     void enterStandby() {
       state = RoleState.STANDBY;
-      final String leader = node.status().leader();
+      final String leader = elector.activeNode(spec.name());
       LOG.info("node {} role={} epoch={}: standby ({}), active is {}", node.nodeId(), spec.name(), lastEpoch,
           spec.standbyMode(), leader == null ? "unknown" : leader);
       call(() -> spec.handler().onStandby(spec.name(), leader));
