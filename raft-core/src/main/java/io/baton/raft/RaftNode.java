@@ -298,6 +298,12 @@ public final class RaftNode implements AutoCloseable {
     RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf(Math.min(options.logSegmentBytes(), 4 << 20)));
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(options.maxRequestBytes() + (2 << 20)));
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(options.maxRequestBytes() + (1 << 20)));
+    // Ratis' default ("1ms,10, 1s,20, 5s,1000") makes the leader wait up to 5 s between attempts to
+    // reach a follower that was down; a restarted follower then stays behind for seconds, and if
+    // another node dies meanwhile the cluster has no majority. Retry at most every half election
+    // timeout instead: a failed connect to a dead follower is cheap.
+    final long retryCapMillis = Math.max(20, options.electionTimeoutMin().toMillis() / 2);
+    RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, "1ms,10, " + retryCapMillis + "ms,1000000000");
     return p;
   }
 
