@@ -212,6 +212,56 @@ public class Baton {
     return roles.transfer(role, target);
   }
 
+  /** This node's id. */
+  public String nodeId() {
+    return config.nodeId();
+  }
+
+  /** The backend's name as in the status: {@code ratis} or {@code etcd}. */
+  public String backendName() {
+    return config.backend().name().toLowerCase();
+  }
+
+  /** The placement's name as in the status: {@code leader} or {@code spread}. */
+  public String placementName() {
+    return config.placement().name().toLowerCase();
+  }
+
+  /** A store view whose writes are fenced by {@code role}'s {@code epoch} (see {@link RoleManager#fencedStore}). */
+  public MetadataStore fencedStore(String role, long epoch) {
+    if (roles == null) {
+      throw new IllegalStateException("Baton has not started yet");
+    }
+    return roles.fencedStore(role, epoch);
+  }
+
+  /**
+   * Calls {@code listener} with a role's status after each of its changes on this node (after the
+   * handler's onActive or onStandby returned), on the role's callback thread; returns what
+   * unsubscribes it. The {@link RoleChanged} CDI event carries the same.
+   */
+  public Runnable onRoleChange(java.util.function.Consumer<RoleStatus> listener) {
+    roleListeners.add(listener);
+    return () -> roleListeners.remove(listener);
+  }
+
+  private final java.util.List<java.util.function.Consumer<RoleStatus>> roleListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  private void notifyRoleListeners(String role) {
+    for (RoleStatus status : roles()) {
+      if (status.role().equals(role)) {
+        for (java.util.function.Consumer<RoleStatus> l : roleListeners) {
+          try {
+            l.accept(status);
+          } catch (RuntimeException e) {
+            LOG.warnf("node %s role=%s: a role listener threw: %s", nodeId(), role, e.toString());
+          }
+        }
+      }
+    }
+  }
+
   /** This node's state for each role. */
   public List<RoleStatus> roles() {
     return roles == null ? List.of() : roles.statuses();
@@ -321,6 +371,7 @@ public class Baton {
         delegate.onActive(context);
       } finally {
         roleEvents.fire(new RoleChanged(role, RoleState.ACTIVE, context.epoch(), context.node()));
+        notifyRoleListeners(role);
       }
     }
 
@@ -330,6 +381,7 @@ public class Baton {
         delegate.onStandby(roleName, activeNode);
       } finally {
         roleEvents.fire(new RoleChanged(role, RoleState.STANDBY, 0, node == null ? null : node.nodeId()));
+        notifyRoleListeners(role);
       }
     }
 

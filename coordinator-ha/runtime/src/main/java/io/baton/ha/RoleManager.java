@@ -210,6 +210,21 @@ public final class RoleManager implements AutoCloseable {
     return elector.transfer(role, Objects.requireNonNull(target, "target"));
   }
 
+  /**
+   * A view of the store whose writes are fenced by {@code role}'s {@code epoch}, for a caller that
+   * acts for the role elsewhere (the gRPC API's fenced writes); {@link RoleContext#store()} is the
+   * same for an activation on this node.
+   */
+  public MetadataStore fencedStore(String role, long epoch) {
+    if (!slots.containsKey(role)) {
+      throw new IllegalArgumentException("unknown role '" + role + "': this node runs " + slots.keySet());
+    }
+    if (epoch <= 0) {
+      throw new IllegalArgumentException("fence epoch must be positive, got " + epoch);
+    }
+    return elector.fence(node.metadata(), role, epoch);
+  }
+
   /** Hands the roles this node holds over to other nodes (a planned shutdown); completes when done. */
   public CompletableFuture<Void> handOver() {
     return elector.handOver();

@@ -93,11 +93,14 @@ class RoleManagerTest {
     final RoleContext oldContext = handler(old, "rootcoord").current();
     await(oldContext.store().put(oldContext.statePrefix() + "owner", old.nodeId()));
     final RaftNode target = cluster.other(old);
-    await(old.transferLeadership(target.nodeId()));
+    final RaftNode asker = cluster.running().stream().filter(n -> n != old && n != target).findFirst().orElseThrow();
+    // asked on a standby: every role follows the Raft leadership to the target
+    await(managers.get(asker.nodeId()).transfer("rootcoord", target.nodeId()));
     Timing.waitUntil("the old activation is lost", Duration.ofSeconds(10),
         () -> oldContext.lost().toCompletableFuture().isDone());
     assertThat(oldContext.isActive()).isFalse();
     assertThat(awaitActive("rootcoord")).isSameAs(target);
+    assertThat(awaitActive("querycoord")).isSameAs(target);
     assertThat(handler(old, "rootcoord").calls).endsWith("standby");
     assertThatThrownBy(() -> await(oldContext.store().put(oldContext.statePrefix() + "owner", "stale")))
         .isInstanceOf(StaleEpochException.class);

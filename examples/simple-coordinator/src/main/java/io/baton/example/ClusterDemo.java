@@ -22,9 +22,11 @@ import java.util.concurrent.TimeUnit;
  * The README's first command: three nodes of this example service as separate JVMs on loopback
  * (embedded Raft, nothing else needed). It shows which node is active for each role, kills the
  * active node with SIGKILL, and prints the takeover time and the new epoch, for a few rounds.
- * Arguments: {@code [--app path/to/quarkus-run.jar] [--rounds N] [--keep] [--signal kill|term]}; with
- * {@code --signal term} the active node is stopped gracefully instead (SIGTERM), so it hands its
- * roles over before it exits: a planned handover.
+ * Arguments: {@code [--app path/to/quarkus-run.jar] [--rounds N] [--keep] [--signal kill|term]
+ * [--placement leader|spread]}; with {@code --signal term} the active node is stopped gracefully
+ * instead (SIGTERM), so it hands its roles over before it exits: a planned handover. With
+ * {@code --placement spread} the roles may be active on different nodes; a round kills the node
+ * active for rootcoord and measures the roles it held.
  */
 public final class ClusterDemo {
   private static final long START = System.nanoTime();
@@ -38,9 +40,11 @@ public final class ClusterDemo {
   private final Map<String, Process> processes = new LinkedHashMap<>();
 
   private final boolean graceful;
+  private final String placement;
 
-  private ClusterDemo(Path app, Path dir, boolean graceful) {
+  private ClusterDemo(Path app, Path dir, boolean graceful, String placement) {
     this.graceful = graceful;
+    this.placement = placement;
     this.app = app;
     this.dir = dir;
     for (String id : List.of("n1", "n2", "n3")) {
@@ -58,11 +62,18 @@ public final class ClusterDemo {
     int rounds = 3;
     boolean keep = false;
     boolean graceful = false;
+    String placement = "leader";
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--app" -> app = Path.of(args[++i]);
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--keep" -> keep = true;
+        case "--placement" -> {
+          placement = args[++i];
+          if (!List.of("leader", "spread").contains(placement)) {
+            throw new IllegalArgumentException("--placement takes leader or spread, not " + placement);
+          }
+        }
         case "--signal" -> {
           final String signal = args[++i];
           if (!signal.equals("kill") && !signal.equals("term")) {
@@ -71,18 +82,19 @@ public final class ClusterDemo {
           graceful = signal.equals("term");
         }
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + " (use --app JAR, --rounds N, --keep, --signal kill|term)");
+            + " (use --app JAR, --rounds N, --keep, --signal kill|term, --placement leader|spread)");
       }
     }
     if (!Files.isRegularFile(app)) {
       throw new IllegalArgumentException("no application at " + app + ": build it first (./mvnw install -DskipTests)");
     }
     final Path dir = Files.createTempDirectory("baton-example-");
-    final ClusterDemo demo = new ClusterDemo(app, dir, graceful);
+    final ClusterDemo demo = new ClusterDemo(app, dir, graceful, placement);
     final Thread reaper = new Thread(demo::stopAll);
     Runtime.getRuntime().addShutdownHook(reaper);
     System.out.println("Baton example: 3 nodes of a coordinator service with two roles (rootcoord HOT, querycoord WARM),");
-    System.out.println("embedded Raft on loopback, no external service. Node data and logs: " + dir);
+    System.out.println("embedded Raft on loopback, no external service, placement " + placement + ". Node data and logs: "
+        + dir);
     try {
       demo.run(rounds);
     } finally {
@@ -104,17 +116,21 @@ public final class ClusterDemo {
     for (int round = 1; round <= rounds; round++) {
       final String victim = active.get("rootcoord").getString("node");
       final Map<String, Long> oldEpochs = new LinkedHashMap<>();
+      final List<String> moving = new ArrayList<>(); // the victim's roles (with spread placement, not all)
       for (String r : ROLES) {
         oldEpochs.put(r, active.get(r).getJsonObject("roles").getJsonObject(r).getLong("epoch"));
+        if (active.get(r).getString("node").equals(victim)) {
+          moving.add(r);
+        }
       }
       final long killedAt = System.nanoTime();
       final long killedAtMillis = System.currentTimeMillis();
       kill(victim);
-      say("round " + round + ": " + what() + " " + victim + " (active for " + String.join(" and ", ROLES) + ")");
+      say("round " + round + ": " + what() + " " + victim + " (active for " + String.join(" and ", moving) + ")");
       final Map<String, Long> takenAt = new LinkedHashMap<>();
       final Map<String, JsonObject> next = new LinkedHashMap<>();
       final long deadline = killedAt + TimeUnit.SECONDS.toNanos(30);
-      while (takenAt.size() < ROLES.size() && System.nanoTime() < deadline) {
+      while (takenAt.size() < moving.size() && System.nanoTime() < deadline) {
         for (String id : raftPorts.keySet()) {
           if (id.equals(victim)) {
             continue; // a gracefully stopping victim still answers, but it is not a takeover
@@ -123,7 +139,7 @@ public final class ClusterDemo {
           if (s.isEmpty()) {
             continue;
           }
-          for (String role : ROLES) {
+          for (String role : moving) {
             final JsonObject r = s.get().getJsonObject("roles").getJsonObject(role);
             if (!takenAt.containsKey(role) && "ACTIVE".equals(r.getString("state")) && r.getLong("epoch") > oldEpochs.get(role)
                 && r.getLong("activatedAtMillis", 0L) >= killedAtMillis) { // onActive of the new epoch has returned
@@ -134,10 +150,10 @@ public final class ClusterDemo {
         }
         Thread.sleep(10);
       }
-      if (takenAt.size() < ROLES.size()) {
+      if (takenAt.size() < moving.size()) {
         throw new IllegalStateException("no takeover within 30 s; node logs are in " + dir);
       }
-      for (String role : ROLES) {
+      for (String role : moving) {
         final JsonObject s = next.get(role);
         final JsonObject r = s.getJsonObject("roles").getJsonObject(role);
         // the node stamps when onActive returned (same machine, same wall clock as our kill)
@@ -153,7 +169,7 @@ public final class ClusterDemo {
       final long restartAt = System.nanoTime();
       start(victim);
       awaitStandby(victim, Duration.ofSeconds(60));
-      say(String.format("round %d: %s restarted and is standby for both roles after %.1f s", round, victim,
+      say(String.format("round %d: %s restarted and has joined every role after %.1f s", round, victim,
           (System.nanoTime() - restartAt) / 1e9));
       active = awaitActive(Duration.ofSeconds(30));
     }
@@ -205,8 +221,8 @@ public final class ClusterDemo {
     final long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       final Optional<JsonObject> s = status(id);
-      if (s.isPresent() && ROLES.stream().allMatch(r ->
-          "STANDBY".equals(s.get().getJsonObject("roles").getJsonObject(r).getString("state")))) {
+      if (s.isPresent() && ROLES.stream().allMatch(r -> List.of("STANDBY", "ACTIVE")
+          .contains(s.get().getJsonObject("roles").getJsonObject(r).getString("state")))) {
         return;
       }
       Thread.sleep(50);
@@ -238,6 +254,7 @@ public final class ClusterDemo {
     final List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx256m", "-XX:+UseSerialGC",
         "-Dbaton.node-id=" + id, "-Dbaton.peers=" + peers, "-Dbaton.data-dir=" + dir,
+        "-Dbaton.placement=" + placement,
         "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.http.port=" + httpPorts.get(id),
         "-jar", app.toString());
     processes.put(id, new ProcessBuilder(cmd).redirectErrorStream(true)

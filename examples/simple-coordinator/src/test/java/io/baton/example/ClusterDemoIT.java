@@ -14,30 +14,50 @@ import org.junit.jupiter.api.Timeout;
  * processes, kill -9 of the active node, both roles taken over by another node with a higher
  * epoch, the killed node back as standby. ClusterDemo stops its processes even when this fails.
  */
-@Timeout(value = 180, unit = TimeUnit.SECONDS)
+@Timeout(value = 240, unit = TimeUnit.SECONDS)
 class ClusterDemoIT {
-  @Test
-  void rolesAreTakenOverAfterKillMinusNine() throws Exception {
+  private static String run(String... args) throws Exception {
     final PrintStream original = System.out;
     final ByteArrayOutputStream captured = new ByteArrayOutputStream();
     System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
     try {
-      ClusterDemo.main(new String[] {"--rounds", "2"});
+      ClusterDemo.main(args);
     } finally {
       System.setOut(original);
     }
     final String out = captured.toString(StandardCharsets.UTF_8);
     original.print(out);
+    return out;
+  }
+
+  private static void assertEpochsGrow(String out) {
+    final var m = java.util.regex.Pattern.compile("epoch (\\d+) -> (\\d+)").matcher(out);
+    while (m.find()) {
+      assertThat(Long.parseLong(m.group(2))).as("the new epoch is higher").isGreaterThan(Long.parseLong(m.group(1)));
+    }
+  }
+
+  @Test
+  void rolesAreTakenOverAfterKillMinusNine() throws Exception {
+    final String out = run("--rounds", "2");
     assertThat(out).contains("rootcoord is active on", "querycoord is active on")
         .containsPattern("round 1: rootcoord taken over by n\\d, onActive returned \\d+ ms after the kill .*"
             + "epoch (\\d+) -> (\\d+) \\(HOT standby\\)")
         .containsPattern("round 2: querycoord taken over by n\\d, onActive returned \\d+ ms after the kill .*"
             + "epoch \\d+ -> \\d+ \\(WARM standby\\)")
-        .contains("restarted and is standby for both roles")
+        .contains("restarted and has joined every role")
         .contains("Takeover (kill -9 of the active -> the new active's onActive returned), over 2 rounds");
-    final var m = java.util.regex.Pattern.compile("epoch (\\d+) -> (\\d+)").matcher(out);
-    while (m.find()) {
-      assertThat(Long.parseLong(m.group(2))).as("the new epoch is higher").isGreaterThan(Long.parseLong(m.group(1)));
-    }
+    assertEpochsGrow(out);
+  }
+
+  /** Spread placement on real processes: the dead node's role moves once its session expires. */
+  @Test
+  void spreadRolesMoveOffAKilledNode() throws Exception {
+    final String out = run("--rounds", "1", "--placement", "spread");
+    assertThat(out).contains("placement spread")
+        .containsPattern("round 1: rootcoord taken over by n\\d, onActive returned \\d+ ms after the kill .*"
+            + "epoch (\\d+) -> (\\d+) \\(HOT standby\\)")
+        .contains("restarted and has joined every role");
+    assertEpochsGrow(out);
   }
 }

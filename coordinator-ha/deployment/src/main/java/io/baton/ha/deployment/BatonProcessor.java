@@ -1,9 +1,11 @@
 package io.baton.ha.deployment;
 
 import io.baton.ha.Baton;
+import io.baton.ha.BatonGrpcService;
 import io.baton.ha.BatonRole;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
 import io.quarkus.deployment.annotations.BuildStep;
+import io.quarkus.deployment.builditem.AdditionalIndexedClassesBuildItem;
 import io.quarkus.deployment.builditem.FeatureBuildItem;
 
 /** Build steps of the Baton extension: the feature, its lifecycle bean and its role qualifier. */
@@ -15,9 +17,19 @@ class BatonProcessor {
     return new FeatureBuildItem(FEATURE);
   }
 
-  /** The lifecycle bean, and the role qualifier (it must be in the bean archive index to count as one). */
+  /**
+   * The lifecycle bean, the gRPC service (quarkus-grpc serves every {@code @GrpcService} bean), and
+   * the role qualifier (it must be in the bean archive index to count as one).
+   */
   @BuildStep
   AdditionalBeanBuildItem beans() {
-    return AdditionalBeanBuildItem.builder().addBeanClasses(Baton.class, BatonRole.class).setUnremovable().build();
+    return AdditionalBeanBuildItem.builder().addBeanClasses(Baton.class, BatonGrpcService.class, BatonRole.class)
+        .setUnremovable().build();
+  }
+
+  /** quarkus-grpc looks for services in the combined index, which holds only the application's classes otherwise. */
+  @BuildStep
+  AdditionalIndexedClassesBuildItem grpcService() {
+    return new AdditionalIndexedClassesBuildItem(BatonGrpcService.class.getName());
   }
 }

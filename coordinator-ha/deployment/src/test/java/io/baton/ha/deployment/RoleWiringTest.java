@@ -23,12 +23,7 @@ class RoleWiringTest {
   private static final String DATA = Ports.tempDir();
 
   @RegisterExtension
-  static final QuarkusUnitTest APP = new QuarkusUnitTest()
-      .withApplicationRoot(jar -> jar.addClasses(TestRoles.class, TestRoles.RootCoord.class,
-          TestRoles.QueryCoord.class, TestRoles.Events.class, Ports.class))
-      .overrideConfigKey("baton.node-id", "n1")
-      .overrideConfigKey("baton.peers", Ports.singleNodePeers())
-      .overrideConfigKey("baton.data-dir", DATA)
+  static final QuarkusUnitTest APP = TestRoles.singleNodeApp(DATA)
       .overrideConfigKey("baton.roles.querycoord.standby-mode", "warm");
 
   @Inject

@@ -14,6 +14,16 @@ final class TestRoles {
   private TestRoles() {
   }
 
+  /** A one-node application with both test roles, its data under {@code dataDir}. */
+  static io.quarkus.test.QuarkusUnitTest singleNodeApp(String dataDir) {
+    return new io.quarkus.test.QuarkusUnitTest()
+        .withApplicationRoot(jar -> jar.addClasses(TestRoles.class, RootCoord.class, QueryCoord.class, Events.class,
+            Ports.class))
+        .overrideConfigKey("baton.node-id", "n1")
+        .overrideConfigKey("baton.peers", Ports.singleNodePeers())
+        .overrideConfigKey("baton.data-dir", dataDir);
+  }
+
   @BatonRole("rootcoord")
   @Singleton
   static class RootCoord implements RoleHandler {

@@ -1,0 +1,279 @@
+package io.baton.ha;
+
+import com.google.protobuf.ByteString;
+import io.baton.ha.grpc.BatonGrpc;
+import io.baton.ha.grpc.CompareAndSetRequest;
+import io.baton.ha.grpc.DeleteRequest;
+import io.baton.ha.grpc.Fence;
+import io.baton.ha.grpc.GetRequest;
+import io.baton.ha.grpc.HeartbeatRequest;
+import io.baton.ha.grpc.HeartbeatResponse;
+import io.baton.ha.grpc.PutRequest;
+import io.baton.ha.grpc.RangeRequest;
+import io.baton.ha.grpc.ReadResponse;
+import io.baton.ha.grpc.RegisterMemberRequest;
+import io.baton.ha.grpc.RegisterMemberResponse;
+import io.baton.ha.grpc.StatusRequest;
+import io.baton.ha.grpc.StatusResponse;
+import io.baton.ha.grpc.TransferRoleRequest;
+import io.baton.ha.grpc.TransferRoleResponse;
+import io.baton.ha.grpc.WatchRequest;
+import io.baton.ha.grpc.WatchRolesRequest;
+import io.baton.ha.grpc.WriteResponse;
+import io.baton.raft.BatonException;
+import io.baton.raft.ClosedException;
+import io.baton.raft.CompactedException;
+import io.baton.raft.KeyValue;
+import io.baton.raft.MetadataStore;
+import io.baton.raft.NoQuorumException;
+import io.baton.raft.NotLeaderException;
+import io.baton.raft.RaftStatus;
+import io.baton.raft.ReadConsistency;
+import io.baton.raft.ReadResult;
+import io.baton.raft.StaleEpochException;
+import io.baton.raft.TxnResult;
+import io.baton.raft.Watch;
+import io.baton.raft.WatchEvent;
+import io.baton.raft.WatchListener;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.quarkus.grpc.GrpcService;
+import jakarta.inject.Inject;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+
+/**
+ * Baton's gRPC API ({@code baton.proto}, service {@code baton.v1.Baton}): status, the role watch
+ * stream, role transfer, metadata reads, writes (forwarded to the leader by the node's store) and
+ * watches, and member registration and heartbeats. Every call is asynchronous: nothing here blocks
+ * the event loop but local reads of this node's replica.
+ */
+@GrpcService
+@jakarta.inject.Singleton
+public class BatonGrpcService extends BatonGrpc.BatonImplBase {
+  /** Trailer naming the node to retry on, when this one is not the active one. */
+  public static final Metadata.Key<String> LEADER = Metadata.Key.of("baton-leader", Metadata.ASCII_STRING_MARSHALLER);
+
+  @Inject
+  Baton baton;
+
+  @Override
+  public void status(StatusRequest request, StreamObserver<StatusResponse> out) {
+    call(out, () -> {
+      final StatusResponse.Builder b = StatusResponse.newBuilder()
+          .setNode(baton.nodeId())
+          .setBackend(baton.backendName())
+          .setPlacement(baton.placementName());
+      for (RoleStatus r : baton.roles()) {
+        b.addRoles(toProto(r, baton.nodeId()));
+      }
+      final RaftStatus raft = baton.node().status();
+      b.setRaft(io.baton.ha.grpc.RaftStatus.newBuilder().setTerm(raft.term())
+          .setLeader(raft.leader() == null ? "" : raft.leader())
+          .setCommitIndex(raft.commitIndex()).setAppliedIndex(raft.appliedIndex()));
+      baton.members().states().forEach((m, s) -> b.putMembers(m, s.name()));
+      return CompletableFuture.completedFuture(b.build());
+    });
+  }
+
+  @Override
+  public void watchRoles(WatchRolesRequest request, StreamObserver<io.baton.ha.grpc.RoleStatus> out) {
+    final ServerCallStreamObserver<io.baton.ha.grpc.RoleStatus> stream =
+        (ServerCallStreamObserver<io.baton.ha.grpc.RoleStatus>) out;
+    final Object lock = new Object();
+    final Runnable unsubscribe = baton.onRoleChange(status -> {
+      synchronized (lock) {
+        if (!stream.isCancelled()) {
+          stream.onNext(toProto(status, baton.nodeId()));
+        }
+      }
+    });
+    stream.setOnCancelHandler(unsubscribe);
+    synchronized (lock) {
+      for (RoleStatus r : baton.roles()) {
+        stream.onNext(toProto(r, baton.nodeId()));
+      }
+    }
+  }
+
+  @Override
+  public void transferRole(TransferRoleRequest request, StreamObserver<TransferRoleResponse> out) {
+    call(out, () -> baton.transfer(request.getRole(), request.getTarget())
+        .thenApply(v -> TransferRoleResponse.getDefaultInstance()));
+  }
+
+  @Override
+  public void get(GetRequest request, StreamObserver<ReadResponse> out) {
+    call(out, () -> baton.metadata().get(request.getKey(), consistency(request.getStale()))
+        .thenApply(BatonGrpcService::toProto));
+  }
+
+  @Override
+  public void range(RangeRequest request, StreamObserver<ReadResponse> out) {
+    call(out, () -> baton.metadata().range(request.getPrefix(), consistency(request.getStale()))
+        .thenApply(BatonGrpcService::toProto));
+  }
+
+  @Override
+  public void put(PutRequest request, StreamObserver<WriteResponse> out) {
+    call(out, () -> store(request.hasFence() ? request.getFence() : null)
+        .put(request.getKey(), request.getValue().toByteArray(), request.getLease())
+        .thenApply(BatonGrpcService::written));
+  }
+
+  @Override
+  public void delete(DeleteRequest request, StreamObserver<WriteResponse> out) {
+    call(out, () -> store(request.hasFence() ? request.getFence() : null).delete(request.getKey())
+        .thenApply(BatonGrpcService::written));
+  }
+
+  @Override
+  public void compareAndSet(CompareAndSetRequest request, StreamObserver<WriteResponse> out) {
+    call(out, () -> store(request.hasFence() ? request.getFence() : null)
+        .compareAndSet(request.getKey(), request.getExpectedModRevision(), request.getValue().toByteArray())
+        .thenApply(BatonGrpcService::written));
+  }
+
+  @Override
+  public void watch(WatchRequest request, StreamObserver<io.baton.ha.grpc.WatchEvent> out) {
+    final ServerCallStreamObserver<io.baton.ha.grpc.WatchEvent> stream =
+        (ServerCallStreamObserver<io.baton.ha.grpc.WatchEvent>) out;
+    final Watch watch;
+    try {
+      watch = baton.metadata().watch(request.getPrefix(), request.getFromRevision(), new WatchListener() {
+        @Override
+        public void onEvent(WatchEvent event) {
+          synchronized (stream) {
+            if (!stream.isCancelled()) {
+              stream.onNext(toProto(event));
+            }
+          }
+        }
+
+        @Override
+        public void onError(BatonException error) {
+          synchronized (stream) {
+            if (!stream.isCancelled()) {
+              stream.onError(statusOf(error));
+            }
+          }
+        }
+      });
+    } catch (RuntimeException e) {
+      out.onError(statusOf(e));
+      return;
+    }
+    stream.setOnCancelHandler(watch::close);
+  }
+
+  @Override
+  public void registerMember(RegisterMemberRequest request, StreamObserver<RegisterMemberResponse> out) {
+    call(out, () -> baton.members().register(request.getMember(), request.getAddress())
+        .thenApply(rev -> RegisterMemberResponse.newBuilder().setRevision(rev).build()));
+  }
+
+  @Override
+  public void heartbeat(HeartbeatRequest request, StreamObserver<HeartbeatResponse> out) {
+    call(out, () -> {
+      baton.members().heartbeat(request.getMember());
+      return CompletableFuture.completedFuture(HeartbeatResponse.getDefaultInstance());
+    });
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------
+
+  private MetadataStore store(Fence fence) {
+    if (fence == null) {
+      return baton.metadata();
+    }
+    return baton.fencedStore(fence.getRole(), fence.getEpoch());
+  }
+
+  private static ReadConsistency consistency(boolean stale) {
+    return stale ? ReadConsistency.STALE : ReadConsistency.LINEARIZABLE;
+  }
+
+  /** Runs {@code action} and completes {@code out} with its result or its error, as a status. */
+  private static <T> void call(StreamObserver<T> out, java.util.function.Supplier<CompletableFuture<T>> action) {
+    final CompletableFuture<T> future;
+    try {
+      future = action.get();
+    } catch (RuntimeException e) {
+      out.onError(statusOf(e));
+      return;
+    }
+    future.whenComplete((result, error) -> {
+      if (error != null) {
+        out.onError(statusOf(error));
+      } else {
+        out.onNext(result);
+        out.onCompleted();
+      }
+    });
+  }
+
+  /** The gRPC status of a failure (see the error table in baton.proto). */
+  static StatusRuntimeException statusOf(Throwable error) {
+    Throwable e = error;
+    while (e instanceof CompletionException && e.getCause() != null) {
+      e = e.getCause();
+    }
+    final String message = String.valueOf(e.getMessage());
+    if (e instanceof NotLeaderException notLeader) {
+      final Metadata trailers = new Metadata();
+      notLeader.knownLeader().ifPresent(l -> trailers.put(LEADER, l));
+      return Status.FAILED_PRECONDITION.withDescription(message).asRuntimeException(trailers);
+    }
+    final Function<Status, StatusRuntimeException> as = s -> s.withDescription(message).asRuntimeException();
+    if (e instanceof StaleEpochException) {
+      return as.apply(Status.FAILED_PRECONDITION);
+    } else if (e instanceof NoQuorumException || e instanceof ClosedException) {
+      return as.apply(Status.UNAVAILABLE);
+    } else if (e instanceof CompactedException) {
+      return as.apply(Status.OUT_OF_RANGE);
+    } else if (e instanceof IllegalArgumentException || e instanceof NullPointerException) {
+      return as.apply(Status.INVALID_ARGUMENT);
+    } else if (e instanceof IllegalStateException) {
+      return as.apply(Status.FAILED_PRECONDITION);
+    }
+    return as.apply(Status.INTERNAL);
+  }
+
+  static io.baton.ha.grpc.RoleStatus toProto(RoleStatus r, String node) {
+    return io.baton.ha.grpc.RoleStatus.newBuilder().setRole(r.role()).setState(r.state().name()).setEpoch(r.epoch())
+        .setActive(r.active() == null ? "" : r.active()).setStandbyMode(r.standbyMode().name()).setNode(node).build();
+  }
+
+  private static ReadResponse toProto(ReadResult r) {
+    final ReadResponse.Builder b = ReadResponse.newBuilder().setRevision(r.revision());
+    for (KeyValue kv : r.kvs()) {
+      b.addKvs(toProto(kv));
+    }
+    return b.build();
+  }
+
+  private static io.baton.ha.grpc.KeyValue toProto(KeyValue kv) {
+    return io.baton.ha.grpc.KeyValue.newBuilder().setKey(kv.key()).setValue(ByteString.copyFrom(kv.value()))
+        .setCreateRevision(kv.createRevision()).setModRevision(kv.modRevision()).setVersion(kv.version())
+        .setLease(kv.leaseId()).build();
+  }
+
+  private static io.baton.ha.grpc.WatchEvent toProto(WatchEvent e) {
+    return io.baton.ha.grpc.WatchEvent.newBuilder()
+        .setType(e.type() == WatchEvent.Type.PUT ? io.baton.ha.grpc.WatchEvent.Type.PUT
+            : io.baton.ha.grpc.WatchEvent.Type.DELETE)
+        .setKv(toProto(e.kv())).setRevision(e.revision()).build();
+  }
+
+  private static WriteResponse written(long revision) {
+    return WriteResponse.newBuilder().setSucceeded(true).setRevision(revision).build();
+  }
+
+  private static WriteResponse written(TxnResult r) {
+    return WriteResponse.newBuilder().setSucceeded(r.succeeded()).setRevision(r.revision()).build();
+  }
+}
