@@ -495,6 +495,15 @@ public final class RaftNode implements AutoCloseable {
   // ---- status and membership ------------------------------------------------------------
 
   /** This node's view of the Raft group. */
+  /**
+   * Whether this node's Raft server is running (started, not closed, not failed): what a liveness
+   * check asks. A node that is up but not leader is alive.
+   */
+  public boolean serverAlive() {
+    final RaftServer.Division d = divisionOrNull();
+    return state.get() == State.STARTED && d != null && d.getInfo().isAlive();
+  }
+
   public RaftStatus status() {
     final RaftServer.Division d = divisionOrNull();
     if (d == null) {

@@ -184,6 +184,11 @@ public class Baton {
     return node().metadata();
   }
 
+  /** This node's Raft node, once start-up created it (for health checks that run before). */
+  public java.util.Optional<RaftNode> startedNode() {
+    return java.util.Optional.ofNullable(node);
+  }
+
   /** This node's Raft node. */
   public RaftNode node() {
     if (node == null) {

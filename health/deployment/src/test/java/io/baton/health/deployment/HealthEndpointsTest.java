@@ -1,0 +1,127 @@
+package io.baton.health.deployment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.baton.ha.BatonRole;
+import io.baton.ha.RoleContext;
+import io.baton.ha.RoleHandler;
+import io.baton.raft.tools.LocalCluster;
+import io.quarkus.test.QuarkusUnitTest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import jakarta.inject.Singleton;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A one-node application with SmallRye Health: Baton's liveness, readiness and startup checks, the
+ * role groups, and the Milvus group (here with an endpoint where nothing listens: no Milvus runs on
+ * this machine, so only the DOWN report is exercised).
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class HealthEndpointsTest {
+  private static final Path DATA = tempDir();
+  private static final String DEAD_MILVUS = "http://127.0.0.1:" + LocalCluster.freePort();
+
+  @RegisterExtension
+  static final QuarkusUnitTest APP = new QuarkusUnitTest()
+      .withApplicationRoot(jar -> jar.addClasses(RootCoord.class))
+      .overrideConfigKey("baton.node-id", "n1")
+      .overrideConfigKey("baton.peers", "n1=127.0.0.1:" + LocalCluster.freePort())
+      .overrideConfigKey("baton.data-dir", DATA.toString())
+      .overrideConfigKey("baton.health.milvus.endpoints", DEAD_MILVUS)
+      .overrideConfigKey("baton.health.milvus.timeout", "500ms");
+
+  @io.quarkus.test.common.http.TestHTTPResource("/q/health")
+  URI health;
+
+  /** As configured (the static above is drawn again when Quarkus loads this class a second time). */
+  @org.eclipse.microprofile.config.inject.ConfigProperty(name = "baton.health.milvus.endpoints")
+  String deadMilvus;
+
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @BatonRole("rootcoord")
+  @Singleton
+  static class RootCoord implements RoleHandler {
+    @Override
+    public void onActive(RoleContext context) {
+    }
+
+    @Override
+    public void onStandby(String role, String activeNode) {
+    }
+  }
+
+  private static Path tempDir() {
+    try {
+      return Files.createTempDirectory("baton-health-");
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @AfterAll
+  static void cleanUp() {
+    LocalCluster.deleteRecursively(DATA);
+  }
+
+  private HttpResponse<String> get(String path) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(health + path)).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private JsonObject check(HttpResponse<String> response, String name) {
+    final JsonArray checks = new JsonObject(response.body()).getJsonArray("checks");
+    for (int i = 0; i < checks.size(); i++) {
+      if (checks.getJsonObject(i).getString("name").equals(name)) {
+        return checks.getJsonObject(i);
+      }
+    }
+    throw new AssertionError("no check " + name + " in " + response.body());
+  }
+
+  private HttpResponse<String> awaitUp(String path) throws Exception {
+    final long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    HttpResponse<String> r = get(path);
+    while (r.statusCode() != 200 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+      r = get(path);
+    }
+    assertThat(r.statusCode()).as(path + ": " + r.body()).isEqualTo(200);
+    return r;
+  }
+
+  @Test
+  void livenessReadinessStartupRoleGroupsAndMilvusAreReported() throws Exception {
+    assertThat(check(awaitUp("/started"), "baton-startup").getString("status")).isEqualTo("UP");
+    final HttpResponse<String> live = awaitUp("/live");
+    assertThat(check(live, "baton-liveness").getJsonObject("data").getString("role")).isEqualTo("LEADER");
+    assertThat(check(awaitUp("/ready"), "baton-readiness").getJsonObject("data").getString("leader")).isEqualTo("n1");
+    // the only node is the active one
+    assertThat(check(awaitUp("/group/active-rootcoord"), "baton-role-rootcoord").getJsonObject("data")
+        .getString("state")).isEqualTo("ACTIVE");
+    awaitUp("/group/active");
+
+    // Milvus is down: its own group says so per endpoint; liveness and readiness do not care
+    final HttpResponse<String> milvus = get("/group/milvus");
+    assertThat(milvus.statusCode()).isEqualTo(503);
+    final JsonObject m = check(milvus, "milvus");
+    assertThat(m.getString("status")).isEqualTo("DOWN");
+    assertThat(m.getJsonObject("data").getString(deadMilvus)).startsWith("DOWN: ");
+    assertThat(get("/live").statusCode()).isEqualTo(200);
+    assertThat(get("/ready").statusCode()).isEqualTo(200);
+    assertThat(get("").body()).doesNotContain("\"milvus\"");
+  }
+}
