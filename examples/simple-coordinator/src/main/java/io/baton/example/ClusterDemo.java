@@ -2,11 +2,6 @@ package io.baton.example;
 
 import io.baton.raft.tools.LocalCluster;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,26 +26,15 @@ import java.util.concurrent.TimeUnit;
 public final class ClusterDemo {
   private static final long START = System.nanoTime();
   private static final List<String> ROLES = List.of("rootcoord", "querycoord");
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
 
-  private final Path app;
+  private final ServiceNodes nodes;
   private final Path dir;
-  private final Map<String, Integer> raftPorts = new LinkedHashMap<>();
-  private final Map<String, Integer> httpPorts = new LinkedHashMap<>();
-  private final Map<String, Process> processes = new LinkedHashMap<>();
-
   private final boolean graceful;
-  private final String placement;
 
-  private ClusterDemo(Path app, Path dir, boolean graceful, String placement) {
+  private ClusterDemo(ServiceNodes nodes, boolean graceful) {
+    this.nodes = nodes;
+    this.dir = nodes.dir();
     this.graceful = graceful;
-    this.placement = placement;
-    this.app = app;
-    this.dir = dir;
-    for (String id : List.of("n1", "n2", "n3")) {
-      raftPorts.put(id, LocalCluster.freePort());
-      httpPorts.put(id, LocalCluster.freePort());
-    }
   }
 
   private static void say(String line) {
@@ -63,11 +47,15 @@ public final class ClusterDemo {
     boolean keep = false;
     boolean graceful = false;
     String placement = "leader";
+    String java = null;
+    Path aotCache = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--app" -> app = Path.of(args[++i]);
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--keep" -> keep = true;
+        case "--java" -> java = args[++i];
+        case "--aot-cache" -> aotCache = Path.of(args[++i]);
         case "--placement" -> {
           placement = args[++i];
           if (!List.of("leader", "spread").contains(placement)) {
@@ -82,15 +70,20 @@ public final class ClusterDemo {
           graceful = signal.equals("term");
         }
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + " (use --app JAR, --rounds N, --keep, --signal kill|term, --placement leader|spread)");
+            + " (use --app JAR, --rounds N, --keep, --signal kill|term, --placement leader|spread, --java PATH,"
+            + " --aot-cache FILE)");
       }
     }
     if (!Files.isRegularFile(app)) {
       throw new IllegalArgumentException("no application at " + app + ": build it first (./mvnw install -DskipTests)");
     }
     final Path dir = Files.createTempDirectory("baton-example-");
-    final ClusterDemo demo = new ClusterDemo(app, dir, graceful, placement);
-    final Thread reaper = new Thread(demo::stopAll);
+    final ServiceNodes nodes = new ServiceNodes(app, dir, List.of("baton.placement=" + placement));
+    if (java != null) {
+      nodes.jvm(java, aotCache == null ? List.of() : List.of("-XX:AOTCache=" + aotCache));
+    }
+    final ClusterDemo demo = new ClusterDemo(nodes, graceful);
+    final Thread reaper = new Thread(nodes::close);
     Runtime.getRuntime().addShutdownHook(reaper);
     System.out.println("Baton example: 3 nodes of a coordinator service with two roles (rootcoord HOT, querycoord WARM),");
     System.out.println("embedded Raft on loopback, no external service, placement " + placement + ". Node data and logs: "
@@ -98,7 +91,7 @@ public final class ClusterDemo {
     try {
       demo.run(rounds);
     } finally {
-      demo.stopAll();
+      nodes.close();
       Runtime.getRuntime().removeShutdownHook(reaper);
       if (!keep) {
         LocalCluster.deleteRecursively(dir);
@@ -107,8 +100,8 @@ public final class ClusterDemo {
   }
 
   private void run(int rounds) throws Exception {
-    for (String id : raftPorts.keySet()) {
-      start(id);
+    for (String id : nodes.ids()) {
+      nodes.start(id);
     }
     Map<String, JsonObject> active = awaitActive(Duration.ofSeconds(60));
     describe(active);
@@ -125,17 +118,17 @@ public final class ClusterDemo {
       }
       final long killedAt = System.nanoTime();
       final long killedAtMillis = System.currentTimeMillis();
-      kill(victim);
+      nodes.stop(victim, graceful);
       say("round " + round + ": " + what() + " " + victim + " (active for " + String.join(" and ", moving) + ")");
       final Map<String, Long> takenAt = new LinkedHashMap<>();
       final Map<String, JsonObject> next = new LinkedHashMap<>();
       final long deadline = killedAt + TimeUnit.SECONDS.toNanos(30);
       while (takenAt.size() < moving.size() && System.nanoTime() < deadline) {
-        for (String id : raftPorts.keySet()) {
+        for (String id : nodes.ids()) {
           if (id.equals(victim)) {
             continue; // a gracefully stopping victim still answers, but it is not a takeover
           }
-          final Optional<JsonObject> s = status(id);
+          final Optional<JsonObject> s = nodes.status(id);
           if (s.isEmpty()) {
             continue;
           }
@@ -165,9 +158,9 @@ public final class ClusterDemo {
             + " epoch %d -> %d (%s standby)", round, role, s.getString("node"), ms, (takenAt.get(role) - killedAt) / 1e6,
             oldEpochs.get(role), r.getLong("epoch"), r.getString("standbyMode")));
       }
-      awaitExit(victim);
+      nodes.awaitExit(victim);
       final long restartAt = System.nanoTime();
-      start(victim);
+      nodes.start(victim);
       awaitStandby(victim, Duration.ofSeconds(60));
       say(String.format("round %d: %s restarted and has joined every role after %.1f s", round, victim,
           (System.nanoTime() - restartAt) / 1e9));
@@ -196,8 +189,8 @@ public final class ClusterDemo {
     while (System.nanoTime() < deadline) {
       final Map<String, JsonObject> active = new LinkedHashMap<>();
       boolean agreed = true;
-      for (String id : raftPorts.keySet()) {
-        final Optional<JsonObject> s = status(id);
+      for (String id : nodes.ids()) {
+        final Optional<JsonObject> s = nodes.status(id);
         if (s.isEmpty()) {
           agreed = false;
           continue;
@@ -220,7 +213,7 @@ public final class ClusterDemo {
   private void awaitStandby(String id, Duration timeout) throws InterruptedException {
     final long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
-      final Optional<JsonObject> s = status(id);
+      final Optional<JsonObject> s = nodes.status(id);
       if (s.isPresent() && ROLES.stream().allMatch(r -> List.of("STANDBY", "ACTIVE")
           .contains(s.get().getJsonObject("roles").getJsonObject(r).getString("state")))) {
         return;
@@ -230,72 +223,7 @@ public final class ClusterDemo {
     throw new IllegalStateException(id + " did not become standby within " + timeout.toSeconds() + " s; logs are in " + dir);
   }
 
-  private Optional<JsonObject> status(String id) {
-    final Process p = processes.get(id);
-    if (p == null || !p.isAlive()) {
-      return Optional.empty();
-    }
-    try {
-      final HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(
-          URI.create("http://127.0.0.1:" + httpPorts.get(id) + "/baton/status")).timeout(Duration.ofMillis(500)).build(),
-          HttpResponse.BodyHandlers.ofString());
-      return r.statusCode() == 200 ? Optional.of(new JsonObject(r.body())) : Optional.empty();
-    } catch (IOException | RuntimeException e) {
-      return Optional.empty();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Optional.empty();
-    }
-  }
-
-  private void start(String id) throws IOException {
-    final StringBuilder peers = new StringBuilder();
-    raftPorts.forEach((peer, port) -> peers.append(peers.length() == 0 ? "" : ",").append(peer).append("=127.0.0.1:").append(port));
-    final List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-XX:+UseSerialGC",
-        "-Dbaton.node-id=" + id, "-Dbaton.peers=" + peers, "-Dbaton.data-dir=" + dir,
-        "-Dbaton.placement=" + placement,
-        "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.http.port=" + httpPorts.get(id),
-        "-jar", app.toString());
-    processes.put(id, new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(id + ".log").toFile())).start());
-  }
-
   private String what() {
     return graceful ? "SIGTERM (planned handover)" : "kill -9";
-  }
-
-  /**
-   * SIGKILL, or with --signal term a graceful stop (the node hands its roles over first); returns
-   * at once for SIGTERM, so that the takeover is timed while the node shuts down.
-   */
-  private void kill(String id) throws InterruptedException {
-    final Process p = processes.get(id);
-    if (graceful) {
-      p.destroy();
-    } else {
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
-    }
-  }
-
-  private void awaitExit(String id) throws InterruptedException {
-    final Process p = processes.get(id);
-    if (!p.waitFor(30, TimeUnit.SECONDS)) {
-      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-    }
-  }
-
-  private void stopAll() {
-    processes.values().forEach(Process::destroy);
-    for (Process p : processes.values()) {
-      try {
-        if (!p.waitFor(15, TimeUnit.SECONDS)) {
-          p.destroyForcibly();
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
   }
 }

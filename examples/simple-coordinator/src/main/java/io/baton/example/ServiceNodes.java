@@ -1,0 +1,142 @@
+package io.baton.example;
+
+import io.baton.raft.tools.LocalCluster;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Three nodes of the example service as separate JVMs on free loopback ports: start, observe
+ * (HTTP: /baton/status and /q/health), stop. Used by {@link ClusterDemo} and {@link RestartBenchmark};
+ * {@link #close()} stops every process it started, whatever happened.
+ */
+final class ServiceNodes implements AutoCloseable {
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
+
+  private final Path app;
+  private final Path dir;
+  private final Map<String, Integer> raftPorts = new LinkedHashMap<>();
+  private final Map<String, Integer> httpPorts = new LinkedHashMap<>();
+  private final Map<String, Process> processes = new LinkedHashMap<>();
+  private final List<String> properties;
+  private String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  private List<String> jvmOptions = List.of();
+
+  /**
+   * @param app        the packaged service ({@code quarkus-app/quarkus-run.jar})
+   * @param dir        where node data and logs go
+   * @param properties extra {@code -D} settings for every node (e.g. {@code baton.placement=spread})
+   */
+  ServiceNodes(Path app, Path dir, List<String> properties) {
+    this.app = app;
+    this.dir = dir;
+    this.properties = List.copyOf(properties);
+    for (String id : List.of("n1", "n2", "n3")) {
+      raftPorts.put(id, LocalCluster.freePort());
+      httpPorts.put(id, LocalCluster.freePort());
+    }
+  }
+
+  /** The java launcher and JVM options for nodes started from now on. */
+  ServiceNodes jvm(String javaCommand, List<String> options) {
+    this.java = javaCommand;
+    this.jvmOptions = List.copyOf(options);
+    return this;
+  }
+
+  List<String> ids() {
+    return List.copyOf(raftPorts.keySet());
+  }
+
+  Path dir() {
+    return dir;
+  }
+
+  void start(String id) throws IOException {
+    final StringBuilder peers = new StringBuilder();
+    raftPorts.forEach((peer, port) -> peers.append(peers.length() == 0 ? "" : ",").append(peer).append("=127.0.0.1:")
+        .append(port));
+    final List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC"));
+    cmd.addAll(jvmOptions);
+    cmd.addAll(List.of("-Dbaton.node-id=" + id, "-Dbaton.peers=" + peers, "-Dbaton.data-dir=" + dir,
+        "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.http.port=" + httpPorts.get(id)));
+    properties.forEach(p -> cmd.add("-D" + p));
+    cmd.addAll(List.of("-jar", app.toString()));
+    processes.put(id, new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(id + ".log").toFile())).start());
+  }
+
+  boolean isRunning(String id) {
+    final Process p = processes.get(id);
+    return p != null && p.isAlive();
+  }
+
+  /** {@code GET /baton/status} of a running node, or empty. */
+  Optional<JsonObject> status(String id) {
+    return get(id, "/baton/status").filter(r -> r.statusCode() == 200).map(r -> new JsonObject(r.body()));
+  }
+
+  /** The HTTP status of {@code path} on a running node (a health endpoint, say), or 0 if it does not answer. */
+  int httpStatus(String id, String path) {
+    return get(id, path).map(HttpResponse::statusCode).orElse(0);
+  }
+
+  private Optional<HttpResponse<String>> get(String id, String path) {
+    if (!isRunning(id)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPorts.get(id) + path))
+          .timeout(Duration.ofMillis(500)).build(), HttpResponse.BodyHandlers.ofString()));
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    }
+  }
+
+  /** SIGKILL, or with {@code graceful} SIGTERM (the node hands its roles over first); does not wait for a graceful exit. */
+  void stop(String id, boolean graceful) throws InterruptedException {
+    final Process p = processes.get(id);
+    if (graceful) {
+      p.destroy();
+    } else {
+      p.destroyForcibly();
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  void awaitExit(String id) throws InterruptedException {
+    final Process p = processes.get(id);
+    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Stops every node (SIGTERM, then SIGKILL after 15 s). Idempotent. */
+  @Override
+  public void close() {
+    processes.values().forEach(Process::destroy);
+    for (Process p : processes.values()) {
+      try {
+        if (!p.waitFor(15, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}
