@@ -64,17 +64,28 @@ final class ServiceNodes implements AutoCloseable {
   }
 
   void start(String id) throws IOException {
+    start(id, List.of());
+  }
+
+  /** Starts node {@code id} with {@code extraOptions} added to its JVM options. */
+  void start(String id, List<String> extraOptions) throws IOException {
     final StringBuilder peers = new StringBuilder();
     raftPorts.forEach((peer, port) -> peers.append(peers.length() == 0 ? "" : ",").append(peer).append("=127.0.0.1:")
         .append(port));
     final List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC"));
     cmd.addAll(jvmOptions);
+    cmd.addAll(extraOptions);
     cmd.addAll(List.of("-Dbaton.node-id=" + id, "-Dbaton.peers=" + peers, "-Dbaton.data-dir=" + dir,
         "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.http.port=" + httpPorts.get(id)));
     properties.forEach(p -> cmd.add("-D" + p));
     cmd.addAll(List.of("-jar", app.toString()));
     processes.put(id, new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(id + ".log").toFile())).start());
+  }
+
+  /** The process of node {@code id} (to wait for its exit). */
+  Process process(String id) {
+    return processes.get(id);
   }
 
   boolean isRunning(String id) {

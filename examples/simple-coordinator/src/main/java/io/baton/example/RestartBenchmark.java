@@ -1,0 +1,148 @@
+package io.baton.example;
+
+import io.baton.raft.tools.LocalCluster;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Restart-to-ready of one node of a running 3-node cluster of the example service, for several
+ * JVM set-ups. For each set-up: start the cluster, then {@code --restarts} times kill -9 a standby
+ * node and start it again, timing process start → {@code /q/health/started} UP, and → caught up
+ * (its applied index reached the leader's commit index as read at that moment). Prints every
+ * sample and the p50 per set-up.
+ *
+ * <p>Arguments: {@code --app quarkus-run.jar [--restarts N] [--setup name=javaPath[,aotCacheFile]]...};
+ * each {@code --setup} adds a set-up (e.g. {@code jdk17=/usr/bin/java},
+ * {@code jdk25+aot=/opt/jdk25/bin/java,target/quarkus-app/app.aot}).
+ */
+public final class RestartBenchmark {
+  private RestartBenchmark() {
+  }
+
+  private record Setup(String name, String java, Path aotCache) {
+  }
+
+  public static void main(String[] args) throws Exception {
+    Path app = null;
+    int restarts = 10;
+    final List<Setup> setups = new ArrayList<>();
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--app" -> app = Path.of(args[++i]);
+        case "--restarts" -> restarts = Integer.parseInt(args[++i]);
+        case "--setup" -> {
+          final String spec = args[++i];
+          final int eq = spec.indexOf('=');
+          if (eq <= 0) {
+            throw new IllegalArgumentException("--setup takes name=javaPath[,aotCacheFile], not " + spec);
+          }
+          final String[] parts = spec.substring(eq + 1).split(",", 2);
+          setups.add(new Setup(spec.substring(0, eq), parts[0], parts.length > 1 ? Path.of(parts[1]) : null));
+        }
+        default -> throw new IllegalArgumentException("unknown argument " + args[i]
+            + " (use --app quarkus-run.jar, --restarts N, --setup name=javaPath[,aotCacheFile])");
+      }
+    }
+    if (app == null || setups.isEmpty() || restarts < 1) {
+      throw new IllegalArgumentException("--app and at least one --setup are required, and --restarts must be positive");
+    }
+    final Map<String, double[]> summary = new LinkedHashMap<>();
+    for (Setup setup : setups) {
+      if (setup.aotCache != null && !Files.isRegularFile(setup.aotCache)) {
+        throw new IllegalArgumentException("no AOT cache at " + setup.aotCache + ": build it first (bin/build-aot-cache)");
+      }
+      summary.put(setup.name, run(app, setup, restarts));
+    }
+    System.out.println();
+    System.out.printf("%-12s %10s %14s   (p50 over %d restarts)%n", "set-up", "→ started", "→ caught up", restarts);
+    summary.forEach((name, p50) -> System.out.printf("%-12s %8.0f ms %12.0f ms%n", name, p50[0], p50[1]));
+  }
+
+  /** Returns the p50 of start → started and start → caught up, in ms. */
+  private static double[] run(Path app, Setup setup, int restarts) throws Exception {
+    final Path dir = Files.createTempDirectory("baton-restart-");
+    final List<String> options = setup.aotCache == null ? List.of() : List.of("-XX:AOTCache=" + setup.aotCache);
+    final List<Double> started = new ArrayList<>();
+    final List<Double> caughtUp = new ArrayList<>();
+    try (ServiceNodes nodes = new ServiceNodes(app, dir, List.of()).jvm(setup.java, options)) {
+      for (String id : nodes.ids()) {
+        nodes.start(id);
+      }
+      for (int i = 1; i <= restarts; i++) {
+        final String victim = awaitStandbyNode(nodes, dir);
+        nodes.stop(victim, false);
+        final long t0 = System.nanoTime();
+        nodes.start(victim);
+        long startedAt = 0;
+        long caughtUpAt = 0;
+        final long deadline = t0 + TimeUnit.SECONDS.toNanos(60);
+        while (caughtUpAt == 0) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException(victim + " did not start and catch up within 60 s; logs are in " + dir);
+          }
+          if (startedAt == 0 && nodes.httpStatus(victim, "/q/health/started") == 200) {
+            startedAt = System.nanoTime();
+          }
+          if (startedAt != 0 && caughtUp(nodes, victim)) {
+            caughtUpAt = System.nanoTime();
+          }
+          Thread.sleep(5);
+        }
+        started.add((startedAt - t0) / 1e6);
+        caughtUp.add((caughtUpAt - t0) / 1e6);
+        System.out.printf("%s restart %d (%s): started %.0f ms, caught up %.0f ms%n", setup.name, i, victim,
+            started.get(started.size() - 1), caughtUp.get(caughtUp.size() - 1));
+      }
+    } finally {
+      LocalCluster.deleteRecursively(dir);
+    }
+    return new double[] {p50(started), p50(caughtUp)};
+  }
+
+  /** A node that is running, standby for every role, while a leader is known. */
+  private static String awaitStandbyNode(ServiceNodes nodes, Path dir) throws InterruptedException {
+    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      for (String id : nodes.ids()) {
+        final Optional<JsonObject> s = nodes.status(id);
+        if (s.isPresent() && s.get().getJsonObject("raft").getString("leader") != null
+            && !id.equals(s.get().getJsonObject("raft").getString("leader"))
+            && s.get().getJsonObject("roles").stream().allMatch(e -> "STANDBY".equals(((JsonObject) e.getValue())
+                .getString("state")))
+            && nodes.ids().stream().allMatch(n -> nodes.status(n).isPresent())) {
+          return id;
+        }
+      }
+      Thread.sleep(20);
+    }
+    throw new IllegalStateException("no standby node with a known leader within 60 s; logs are in " + dir);
+  }
+
+  private static boolean caughtUp(ServiceNodes nodes, String id) {
+    final Optional<JsonObject> mine = nodes.status(id);
+    if (mine.isEmpty()) {
+      return false;
+    }
+    final String leader = mine.get().getJsonObject("raft").getString("leader");
+    if (leader == null) {
+      return false;
+    }
+    final Optional<JsonObject> theirs = nodes.status(leader);
+    return theirs.isPresent() && mine.get().getJsonObject("raft").getLong("appliedIndex")
+        >= theirs.get().getJsonObject("raft").getLong("commitIndex");
+  }
+
+  private static double p50(List<Double> samples) {
+    final List<Double> sorted = new ArrayList<>(samples);
+    Collections.sort(sorted);
+    return sorted.get(sorted.size() / 2);
+  }
+}
