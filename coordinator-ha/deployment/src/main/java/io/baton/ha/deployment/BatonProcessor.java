@@ -4,9 +4,14 @@ import io.baton.ha.Baton;
 import io.baton.ha.BatonGrpcService;
 import io.baton.ha.BatonRole;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
+import io.quarkus.deployment.annotations.BuildProducer;
 import io.quarkus.deployment.annotations.BuildStep;
 import io.quarkus.deployment.builditem.AdditionalIndexedClassesBuildItem;
 import io.quarkus.deployment.builditem.FeatureBuildItem;
+import io.quarkus.deployment.builditem.nativeimage.ReflectiveClassBuildItem;
+import io.quarkus.deployment.builditem.nativeimage.RuntimeInitializedPackageBuildItem;
+import io.quarkus.deployment.builditem.nativeimage.ServiceProviderBuildItem;
+import java.util.List;
 
 /** Build steps of the Baton extension: the feature, its lifecycle bean and its role qualifier. */
 class BatonProcessor {
@@ -31,5 +36,22 @@ class BatonProcessor {
   @BuildStep
   AdditionalIndexedClassesBuildItem grpcService() {
     return new AdditionalIndexedClassesBuildItem(BatonGrpcService.class.getName());
+  }
+
+  /**
+   * Native image (UNVERIFIED: no GraalVM or Mandrel on the machines this was written on). What
+   * Ratis loads reflectively (its RPC factory by class name, its metrics implementation through
+   * the ServiceLoader), and its shaded Netty initialized at run time as Quarkus does for Netty.
+   */
+  @BuildStep
+  void nativeImage(BuildProducer<ReflectiveClassBuildItem> reflective, BuildProducer<ServiceProviderBuildItem> services,
+      BuildProducer<RuntimeInitializedPackageBuildItem> runtimeInit) {
+    reflective.produce(ReflectiveClassBuildItem.builder("org.apache.ratis.grpc.GrpcFactory",
+        "org.apache.ratis.metrics.impl.MetricRegistriesImpl").constructors().methods().build());
+    services.produce(new ServiceProviderBuildItem("org.apache.ratis.metrics.MetricRegistries",
+        List.of("org.apache.ratis.metrics.impl.MetricRegistriesImpl")));
+    for (String pkg : List.of("org.apache.ratis.thirdparty.io.netty", "org.apache.ratis.thirdparty.io.grpc.netty")) {
+      runtimeInit.produce(new RuntimeInitializedPackageBuildItem(pkg));
+    }
   }
 }
