@@ -4,14 +4,14 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /** A {@link MetadataStore} that passes every call to another; subclasses override what they change. */
-abstract class ForwardingMetadataStore implements MetadataStore {
+public abstract class ForwardingMetadataStore implements MetadataStore {
   private final MetadataStore delegate;
 
-  ForwardingMetadataStore(MetadataStore delegate) {
-    this.delegate = delegate;
+  protected ForwardingMetadataStore(MetadataStore delegate) {
+    this.delegate = java.util.Objects.requireNonNull(delegate, "delegate");
   }
 
-  MetadataStore delegate() {
+  protected MetadataStore delegate() {
     return delegate;
   }
 

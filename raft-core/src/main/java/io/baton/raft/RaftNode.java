@@ -437,6 +437,14 @@ public final class RaftNode implements AutoCloseable {
     listeners.removeIf(r -> r.listener() == listener);
   }
 
+  private final java.util.concurrent.atomic.AtomicLong leaderChanges = new java.util.concurrent.atomic.AtomicLong();
+  private volatile String lastLeader;
+
+  /** How many times this node has seen a new leader (a different node id, or the first) since it started. */
+  public long leaderChanges() {
+    return leaderChanges.get();
+  }
+
   private final class Events implements MetadataStateMachine.Events {
     @Override
     public void leaderReady(long term) {
@@ -466,6 +474,10 @@ public final class RaftNode implements AutoCloseable {
 
     @Override
     public void leaderChanged(String leaderId) {
+      if (leaderId != null && !leaderId.equals(lastLeader)) {
+        lastLeader = leaderId;
+        leaderChanges.incrementAndGet();
+      }
       knownLeader = leaderId;
       if (!nodeId().equals(leaderId)) {
         notLeader();

@@ -46,6 +46,9 @@ public class Baton {
   @Inject
   Event<RoleChanged> roleEvents;
 
+  @Inject
+  Event<ActivationTiming> activationEvents;
+
   private RaftNode node;
   private RoleManager roles;
   private MemberMonitor members;
@@ -82,6 +85,7 @@ public class Baton {
     } catch (IllegalArgumentException e) {
       throw invalid("baton.spread.session-ttl", e.getMessage());
     }
+    roles.addActivationListener(activationEvents::fire);
     roles.start();
     members = new MemberMonitor(node, io.baton.raft.MonotonicClock.SYSTEM, memberConfig.suspectAfter(),
         memberConfig.downAfter(), roles::memberChanged);
@@ -179,9 +183,27 @@ public class Baton {
     return status;
   }
 
-  /** This node's replicated metadata store (writes are forwarded to the leader). */
+  /**
+   * This node's replicated metadata store (writes are forwarded to the leader); every operation
+   * through it is reported to the {@link #onMetadataOperation listeners}.
+   */
   public MetadataStore metadata() {
-    return node().metadata();
+    final RaftNode n = node();
+    MetadataStore view = observed;
+    if (view == null) {
+      view = new ObservedMetadataStore(n.metadata(), metadataListeners);
+      observed = view;
+    }
+    return view;
+  }
+
+  private volatile MetadataStore observed;
+  private final java.util.List<MetadataOperationListener> metadataListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Reports every operation made through {@link #metadata()} to {@code listener} (metrics, say). */
+  public void onMetadataOperation(MetadataOperationListener listener) {
+    metadataListeners.add(java.util.Objects.requireNonNull(listener, "listener"));
   }
 
   /** This node's Raft node, once start-up created it (for health checks that run before). */
@@ -237,7 +259,7 @@ public class Baton {
     if (roles == null) {
       throw new IllegalStateException("Baton has not started yet");
     }
-    return roles.fencedStore(role, epoch);
+    return roles.fencedStore(role, epoch, metadata());
   }
 
   /**

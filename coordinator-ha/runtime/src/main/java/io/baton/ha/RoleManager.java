@@ -72,6 +72,8 @@ public final class RoleManager implements AutoCloseable {
   private final ScheduledExecutorService watchdog;
   private final Duration checkInterval;
   private final AtomicReference<Lifecycle> lifecycle = new AtomicReference<>(Lifecycle.LATENT);
+  private final java.util.List<java.util.function.Consumer<ActivationTiming>> timingListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /** A role manager with the default {@link Placement.Leader leader placement}. */
   public RoleManager(RaftNode node, List<RoleSpec> roles, Executor executor, Duration checkInterval) {
@@ -181,6 +183,11 @@ public final class RoleManager implements AutoCloseable {
     }
   }
 
+  /** Calls {@code listener} after every activation on this node, on the role's executor. */
+  public void addActivationListener(java.util.function.Consumer<ActivationTiming> listener) {
+    timingListeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+  }
+
   /** Each role's state on this node. */
   public List<RoleStatus> statuses() {
     final List<RoleStatus> out = new ArrayList<>();
@@ -216,13 +223,18 @@ public final class RoleManager implements AutoCloseable {
    * same for an activation on this node.
    */
   public MetadataStore fencedStore(String role, long epoch) {
+    return fencedStore(role, epoch, node.metadata());
+  }
+
+  /** As {@link #fencedStore(String, long)}, over {@code base} (a view of this node's store). */
+  public MetadataStore fencedStore(String role, long epoch, MetadataStore base) {
     if (!slots.containsKey(role)) {
       throw new IllegalArgumentException("unknown role '" + role + "': this node runs " + slots.keySet());
     }
     if (epoch <= 0) {
       throw new IllegalArgumentException("fence epoch must be positive, got " + epoch);
     }
-    return elector.fence(node.metadata(), role, epoch);
+    return elector.fence(base, role, epoch);
   }
 
   /** Hands the roles this node holds over to other nodes (a planned shutdown); completes when done. */
@@ -270,12 +282,24 @@ public final class RoleManager implements AutoCloseable {
         final String role = slot.spec.name();
         final long epoch = elector.confirmedEpoch(role);
         final Activation a = slot.activation;
+        if (a == null) {
+          // for the takeover timing: since when this node has seen the role without an active node
+          final String active = elector.activeNode(role);
+          if (active == null || active.equals(node.nodeId())) {
+            if (slot.vacantSinceNanos == 0) {
+              slot.vacantSinceNanos = System.nanoTime();
+            }
+          } else {
+            slot.vacantSinceNanos = 0;
+          }
+        }
         if (a != null && epoch != a.epoch) {
           // complete the signal at once, from here: the handler must stop before a new active exists
           a.lost.complete(null);
           slot.executor.execute(() -> slot.deactivate(a, "epoch " + a.epoch + " is no longer confirmed"));
         } else if (a == null && epoch > slot.lastEpoch && slot.pendingEpoch != epoch) {
           slot.pendingEpoch = epoch;
+          slot.confirmedAtNanos = System.nanoTime();
           slot.executor.execute(() -> slot.activate(epoch));
         }
       }
@@ -349,6 +373,9 @@ public final class RoleManager implements AutoCloseable {
     private volatile long activatedAtMillis;
     /** The epoch the watchdog last queued an activation for (so that it queues it once). */
     private volatile long pendingEpoch;
+    /** When the watchdog confirmed {@link #pendingEpoch}, and since when no active node was seen (0: one was). */
+    private volatile long confirmedAtNanos;
+    private volatile long vacantSinceNanos;
     private Watch hotWatch;
 
     Slot(RoleSpec spec, SerialExecutor executor) {
@@ -394,6 +421,15 @@ public final class RoleManager implements AutoCloseable {
           spec.standbyMode());
       call(() -> spec.handler().onActive(a));
       activatedAtMillis = System.currentTimeMillis(); // a report stamp, not used for any decision
+      final long done = System.nanoTime();
+      final long confirmed = confirmedAtNanos == 0 ? done : confirmedAtNanos;
+      final long vacant = vacantSinceNanos == 0 || vacantSinceNanos > confirmed ? confirmed : vacantSinceNanos;
+      vacantSinceNanos = 0;
+      final ActivationTiming timing = new ActivationTiming(spec.name(), node.nodeId(), epoch,
+          Duration.ofNanos(done - confirmed), Duration.ofNanos(done - vacant));
+      for (java.util.function.Consumer<ActivationTiming> l : timingListeners) {
+        call(() -> l.accept(timing));
+      }
     }
 
     void deactivate(Activation a, String why) {

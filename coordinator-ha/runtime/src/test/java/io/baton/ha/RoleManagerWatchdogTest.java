@@ -102,14 +102,20 @@ class RoleManagerWatchdogTest {
     final Executor direct = Runnable::run; // handler calls run inside check(): deterministic
     try (RoleManager roles = new RoleManager(node, List.of(new RoleManager.RoleSpec("rootcoord", handler,
         StandbyMode.WARM)), direct, Duration.ofHours(1), Placement.leader(), elector)) {
+      final List<ActivationTiming> timings = new CopyOnWriteArrayList<>();
+      roles.addActivationListener(timings::add);
       roles.start();
       assertThat(handler.calls).containsExactly("standby");
+      roles.check(); // no active node seen: the takeover clock starts here
 
       elector.epoch = 5;
       roles.check();
       final RoleContext first = handler.current();
       assertThat(first.epoch()).isEqualTo(5);
       assertThat(first.isActive()).isTrue();
+      assertThat(timings).hasSize(1);
+      assertThat(timings.get(0).epoch()).isEqualTo(5);
+      assertThat(timings.get(0).takeover()).isGreaterThanOrEqualTo(timings.get(0).activation());
 
       elector.epoch = 0; // the lease lapsed
       roles.check();
@@ -132,6 +138,7 @@ class RoleManagerWatchdogTest {
       roles.check();
       roles.check();
       assertThat(handler.calls).containsExactly("standby", "active:5", "standby", "active:7", "standby", "active:8");
+      assertThat(timings).extracting(ActivationTiming::epoch).containsExactly(5L, 7L, 8L);
     }
     assertThat(handler.current().lost().toCompletableFuture().isDone()).as("closing gives the role up").isTrue();
   }

@@ -2,6 +2,7 @@ package io.baton.health.deployment;
 
 import io.baton.health.BatonChecks;
 import io.baton.health.BatonHealth;
+import io.baton.health.BatonMetrics;
 import io.baton.health.MilvusHealthCheck;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
 import io.quarkus.deployment.Capabilities;
@@ -11,7 +12,7 @@ import io.quarkus.deployment.annotations.BuildStep;
 import io.quarkus.deployment.builditem.FeatureBuildItem;
 import io.quarkus.smallrye.health.deployment.spi.HealthBuildItem;
 
-/** Registers Baton's health checks, only when the application has SmallRye Health. */
+/** Registers Baton's health checks and metrics, each only when the application has SmallRye Health or Micrometer (capability io.quarkus.metrics). */
 class BatonHealthProcessor {
   @BuildStep
   FeatureBuildItem feature() {
@@ -28,6 +29,13 @@ class BatonHealthProcessor {
     for (Class<?> check : new Class<?>[] {BatonChecks.Live.class, BatonChecks.Ready.class, BatonChecks.Started.class,
         MilvusHealthCheck.class}) {
       checks.produce(new HealthBuildItem(check.getName(), true));
+    }
+  }
+
+  @BuildStep
+  void metrics(Capabilities capabilities, BuildProducer<AdditionalBeanBuildItem> beans) {
+    if (capabilities.isPresent(Capability.METRICS)) {
+      beans.produce(AdditionalBeanBuildItem.builder().addBeanClasses(BatonMetrics.class).setUnremovable().build());
     }
   }
 }

@@ -124,4 +124,28 @@ class HealthEndpointsTest {
     assertThat(get("/ready").statusCode()).isEqualTo(200);
     assertThat(get("").body()).doesNotContain("\"milvus\"");
   }
+
+  @io.quarkus.test.common.http.TestHTTPResource("/q/metrics")
+  URI metrics;
+
+  @jakarta.inject.Inject
+  io.baton.ha.Baton baton;
+
+  @Test
+  void metricsDescribeRolesRaftAndMetadataOperations() throws Exception {
+    awaitUp("/group/active-rootcoord");
+    baton.metadata().put("app/x", "1").join();
+    final String body = HTTP.send(HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    assertThat(body)
+        .containsPattern("baton_role_active\\{node=\"n1\",role=\"rootcoord\"} 1\\.0")
+        .containsPattern("baton_role_state\\{node=\"n1\",role=\"rootcoord\"} 2\\.0")
+        .containsPattern("baton_role_activations_total\\{node=\"n1\",role=\"rootcoord\"} 1\\.0")
+        .containsPattern("baton_role_takeover_seconds_count\\{node=\"n1\",role=\"rootcoord\"} 1")
+        .containsPattern("baton_raft_leader\\{node=\"n1\"} 1\\.0")
+        .containsPattern("baton_raft_term\\{node=\"n1\"} [1-9]")
+        .containsPattern("baton_raft_leader_changes_total\\{node=\"n1\"} [1-9]")
+        .containsPattern("baton_members\\{node=\"n1\",state=\"ALIVE\"} 0\\.0")
+        .containsPattern("baton_metadata_operations_seconds_count\\{node=\"n1\",operation=\"txn\",outcome=\"ok\"} [1-9]");
+  }
 }
