@@ -13,7 +13,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The MetadataStore contract over one shared 3-node cluster (each test uses its own key prefix). */
+/**
+ * What the Ratis store adds to {@link MetadataStoreContract} (which runs in
+ * {@link RatisMetadataStoreContractTest}): local stale reads, limits, bad bytes, a client without a replica.
+ */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class MetadataStoreTest {
   private static TestCluster cluster;
@@ -32,42 +35,6 @@ class MetadataStoreTest {
 
   private static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
-  }
-
-  @Test
-  void putReturnsTheNewRevisionAndGetSeesIt() {
-    final long r1 = await(viaFollower.put("p/a", "1"));
-    final long r2 = await(viaFollower.put("p/a", "2"));
-    assertThat(r2).isEqualTo(r1 + 1);
-    final KeyValue kv = await(viaFollower.get("p/a")).first().orElseThrow();
-    assertThat(kv.valueAsString()).isEqualTo("2");
-    assertThat(kv.modRevision()).isEqualTo(r2);
-    assertThat(kv.createRevision()).isEqualTo(r1);
-    assertThat(kv.version()).isEqualTo(2);
-    final long r3 = await(viaFollower.delete("p/a"));
-    assertThat(r3).isEqualTo(r2 + 1);
-    assertThat(await(viaFollower.get("p/a")).kvs()).isEmpty();
-  }
-
-  @Test
-  void compareAndSetOnRevisionAndOnValue() {
-    assertThat(await(viaFollower.compareAndSet("cas/k", 0, bytes("first"))).succeeded()).isTrue();
-    assertThat(await(viaFollower.compareAndSet("cas/k", 0, bytes("again"))).succeeded()).isFalse();
-    final long rev = await(viaFollower.get("cas/k")).first().orElseThrow().modRevision();
-    assertThat(await(viaFollower.compareAndSet("cas/k", rev, bytes("second"))).succeeded()).isTrue();
-    assertThat(await(viaFollower.compareAndSet("cas/k", bytes("wrong"), bytes("x"))).succeeded()).isFalse();
-    assertThat(await(viaFollower.compareAndSet("cas/k", bytes("second"), bytes("third"))).succeeded()).isTrue();
-    assertThat(await(viaFollower.get("cas/k")).first().orElseThrow().valueAsString()).isEqualTo("third");
-  }
-
-  @Test
-  void rangeAndDeletePrefixAreAtomicOverAPrefix() {
-    await(viaFollower.txn(Txn.of(List.of(), List.of(Op.put("r/1", "a"), Op.put("r/2", "b"), Op.put("rx", "c")))));
-    assertThat(await(viaFollower.range("r/")).kvs()).extracting(KeyValue::key).containsExactly("r/1", "r/2");
-    final TxnResult res = await(viaFollower.txn(Txn.of(List.of(Compare.value("rx", "c")), List.of(Op.deletePrefix("r/")))));
-    assertThat(res.succeeded()).isTrue();
-    assertThat(await(viaFollower.range("r/")).kvs()).isEmpty();
-    assertThat(await(viaFollower.get("rx")).kvs()).hasSize(1);
   }
 
   @Test
