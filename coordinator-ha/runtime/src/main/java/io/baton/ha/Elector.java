@@ -9,7 +9,7 @@ import java.util.concurrent.Executor;
  * epochs. {@link RoleManager} asks it, every check interval, which epoch this node holds for each
  * role and turns changes into activations and losses. Implementations are thread-safe.
  */
-interface Elector extends AutoCloseable {
+public interface Elector extends AutoCloseable {
 
   /**
    * Starts electing. {@code loop} is the single thread that calls {@link #tick()}; {@code wake}

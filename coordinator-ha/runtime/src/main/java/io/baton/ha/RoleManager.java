@@ -65,7 +65,9 @@ public final class RoleManager implements AutoCloseable {
 
   private enum Lifecycle { LATENT, STARTED, CLOSED }
 
-  private final RaftNode node;
+  private final String nodeId;
+  private final MetadataStore store;
+  private final java.util.function.BooleanSupplier running;
   private final Elector elector;
   private final Placement placement;
   private final Map<String, Slot> slots = new LinkedHashMap<>();
@@ -99,11 +101,27 @@ public final class RoleManager implements AutoCloseable {
   /** With any elector (tests script one). */
   RoleManager(RaftNode node, List<RoleSpec> roles, Executor executor, Duration checkInterval, Placement placement,
       Elector elector) {
-    this.node = Objects.requireNonNull(node, "node");
+    this(node.nodeId(), node.metadata(), () -> node.state() == RaftNode.State.STARTED, roles, executor, checkInterval,
+        placement, elector);
+  }
+
+  /**
+   * A role manager over any backend: {@code store} is the node's view of the metadata store (HOT
+   * standbys are fed from it, activations fence it), {@code running} whether the node's backend
+   * is up, and {@code elector} decides the epochs.
+   */
+  public RoleManager(String nodeId, MetadataStore store, java.util.function.BooleanSupplier running,
+      List<RoleSpec> roles, Executor executor, Duration checkInterval, Placement placement, Elector elector) {
+    this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
+    this.store = Objects.requireNonNull(store, "store");
+    this.running = Objects.requireNonNull(running, "running");
     this.placement = Objects.requireNonNull(placement, "placement");
     this.elector = Objects.requireNonNull(elector, "elector");
     if (roles.isEmpty()) {
       throw new IllegalArgumentException("no roles: declare at least one");
+    }
+    if (checkInterval.isZero() || checkInterval.isNegative()) {
+      throw new IllegalArgumentException("checkInterval " + checkInterval.toMillis() + " ms must be positive");
     }
     this.checkInterval = checkInterval;
     for (RoleSpec spec : roles) {
@@ -112,7 +130,7 @@ public final class RoleManager implements AutoCloseable {
       }
     }
     this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
-      final Thread t = new Thread(r, "baton-role-watchdog-" + node.nodeId());
+      final Thread t = new Thread(r, "baton-role-watchdog-" + nodeId);
       t.setDaemon(true);
       return t;
     });
@@ -156,7 +174,7 @@ public final class RoleManager implements AutoCloseable {
   /** Every role starts STANDBY; the placement then drives activations. */
   public void start() {
     if (!lifecycle.compareAndSet(Lifecycle.LATENT, Lifecycle.STARTED)) {
-      throw new IllegalStateException("role manager of node " + node.nodeId() + " is " + lifecycle.get());
+      throw new IllegalStateException("role manager of node " + nodeId + " is " + lifecycle.get());
     }
     for (Slot slot : slots.values()) {
       slot.executor.execute(slot::enterStandby);
@@ -195,7 +213,7 @@ public final class RoleManager implements AutoCloseable {
       final Activation a = slot.activation;
       final RoleState state = lifecycle.get() == Lifecycle.CLOSED ? RoleState.STOPPED : slot.state;
       out.add(new RoleStatus(slot.spec.name(), state, slot.lastEpoch,
-          state == RoleState.ACTIVE && a != null ? node.nodeId() : elector.activeNode(slot.spec.name()),
+          state == RoleState.ACTIVE && a != null ? nodeId : elector.activeNode(slot.spec.name()),
           slot.spec.standbyMode(), slot.activatedAtMillis));
     }
     return out;
@@ -211,7 +229,7 @@ public final class RoleManager implements AutoCloseable {
           + "': this node runs " + slots.keySet()));
     }
     if (lifecycle.get() != Lifecycle.STARTED) {
-      return CompletableFuture.failedFuture(new IllegalStateException("role manager of node " + node.nodeId()
+      return CompletableFuture.failedFuture(new IllegalStateException("role manager of node " + nodeId
           + " is " + lifecycle.get()));
     }
     return elector.transfer(role, Objects.requireNonNull(target, "target"));
@@ -223,7 +241,7 @@ public final class RoleManager implements AutoCloseable {
    * same for an activation on this node.
    */
   public MetadataStore fencedStore(String role, long epoch) {
-    return fencedStore(role, epoch, node.metadata());
+    return fencedStore(role, epoch, store);
   }
 
   /** As {@link #fencedStore(String, long)}, over {@code base} (a view of this node's store). */
@@ -273,11 +291,15 @@ public final class RoleManager implements AutoCloseable {
    * makes that prompt; an epoch confirmed later is not lost).
    */
   void check() {
-    if (lifecycle.get() != Lifecycle.STARTED || node.state() != RaftNode.State.STARTED) {
+    if (lifecycle.get() != Lifecycle.STARTED || !running.getAsBoolean()) {
       return;
     }
     try {
       elector.tick();
+    } catch (RuntimeException e) {
+      LOG.warn("node {}: placement tick failed: {}", nodeId, e.toString()); // the epochs are checked below anyway
+    }
+    try {
       for (Slot slot : slots.values()) {
         final String role = slot.spec.name();
         final long epoch = elector.confirmedEpoch(role);
@@ -285,7 +307,7 @@ public final class RoleManager implements AutoCloseable {
         if (a == null) {
           // for the takeover timing: since when this node has seen the role without an active node
           final String active = elector.activeNode(role);
-          if (active == null || active.equals(node.nodeId())) {
+          if (active == null || active.equals(nodeId)) {
             if (slot.vacantSinceNanos == 0) {
               slot.vacantSinceNanos = System.nanoTime();
             }
@@ -304,8 +326,8 @@ public final class RoleManager implements AutoCloseable {
         }
       }
     } catch (RuntimeException e) {
-      if (node.state() == RaftNode.State.STARTED) {
-        LOG.warn("node {}: role check failed: {}", node.nodeId(), e.toString());
+      if (running.getAsBoolean()) {
+        LOG.warn("node {}: role check failed: {}", nodeId, e.toString());
       }
     }
   }
@@ -319,7 +341,7 @@ public final class RoleManager implements AutoCloseable {
     Activation(String role, long epoch) {
       this.role = role;
       this.epoch = epoch;
-      this.fenced = elector.fence(node.metadata(), role, epoch);
+      this.fenced = elector.fence(store, role, epoch);
     }
 
     @Override
@@ -329,7 +351,7 @@ public final class RoleManager implements AutoCloseable {
 
     @Override
     public String node() {
-      return node.nodeId();
+      return nodeId;
     }
 
     @Override
@@ -417,7 +439,7 @@ public final class RoleManager implements AutoCloseable {
       activation = a;
       lastEpoch = epoch;
       state = RoleState.ACTIVE;
-      LOG.info("node {} role={} epoch={}: active ({} standby mode)", node.nodeId(), spec.name(), epoch,
+      LOG.info("node {} role={} epoch={}: active ({} standby mode)", nodeId, spec.name(), epoch,
           spec.standbyMode());
       call(() -> spec.handler().onActive(a));
       activatedAtMillis = System.currentTimeMillis(); // a report stamp, not used for any decision
@@ -425,7 +447,7 @@ public final class RoleManager implements AutoCloseable {
       final long confirmed = confirmedAtNanos == 0 ? done : confirmedAtNanos;
       final long vacant = vacantSinceNanos == 0 || vacantSinceNanos > confirmed ? confirmed : vacantSinceNanos;
       vacantSinceNanos = 0;
-      final ActivationTiming timing = new ActivationTiming(spec.name(), node.nodeId(), epoch,
+      final ActivationTiming timing = new ActivationTiming(spec.name(), nodeId, epoch,
           Duration.ofNanos(done - confirmed), Duration.ofNanos(done - vacant));
       for (java.util.function.Consumer<ActivationTiming> l : timingListeners) {
         call(() -> l.accept(timing));
@@ -438,7 +460,7 @@ public final class RoleManager implements AutoCloseable {
         return;
       }
       activation = null;
-      LOG.info("node {} role={} epoch={}: gave the role up ({})", node.nodeId(), spec.name(), a.epoch, why);
+      LOG.info("node {} role={} epoch={}: gave the role up ({})", nodeId, spec.name(), a.epoch, why);
       elector.released(spec.name(), a.epoch);
       if (lifecycle.get() == Lifecycle.STARTED) {
         enterStandby();
@@ -448,7 +470,7 @@ public final class RoleManager implements AutoCloseable {
     void enterStandby() {
       state = RoleState.STANDBY;
       final String leader = elector.activeNode(spec.name());
-      LOG.info("node {} role={} epoch={}: standby ({}), active is {}", node.nodeId(), spec.name(), lastEpoch,
+      LOG.info("node {} role={} epoch={}: standby ({}), active is {}", nodeId, spec.name(), lastEpoch,
           spec.standbyMode(), leader == null ? "unknown" : leader);
       call(() -> spec.handler().onStandby(spec.name(), leader));
       if (spec.standbyMode() == StandbyMode.HOT) {
@@ -464,7 +486,7 @@ public final class RoleManager implements AutoCloseable {
       final String prefix = statePrefixOf(spec.name());
       final long from;
       if (reset) {
-        final ReadResult now = node.metadata().range(prefix, ReadConsistency.STALE).join();
+        final ReadResult now = store.range(prefix, ReadConsistency.STALE).join();
         call(() -> spec.handler().onStateReset());
         for (KeyValue kv : now.kvs()) {
           final WatchEvent e = new WatchEvent(WatchEvent.Type.PUT, kv, kv.modRevision());
@@ -474,7 +496,7 @@ public final class RoleManager implements AutoCloseable {
       } else {
         from = localRevision() + 1;
       }
-      hotWatch = node.metadata().watch(prefix, from, new WatchListener() {
+      hotWatch = store.watch(prefix, from, new WatchListener() {
         @Override
         public void onEvent(WatchEvent event) {
           executor.execute(() -> {
@@ -486,7 +508,7 @@ public final class RoleManager implements AutoCloseable {
 
         @Override
         public void onError(BatonException error) {
-          LOG.warn("node {} role={}: HOT standby feed ended ({}); reloading the state", node.nodeId(), spec.name(),
+          LOG.warn("node {} role={}: HOT standby feed ended ({}); reloading the state", nodeId, spec.name(),
               error.getMessage());
           executor.execute(() -> {
             if (state == RoleState.STANDBY && lifecycle.get() == Lifecycle.STARTED) {
@@ -498,7 +520,7 @@ public final class RoleManager implements AutoCloseable {
     }
 
     private long localRevision() {
-      return node.metadata().range(statePrefixOf(spec.name()), ReadConsistency.STALE).join().revision();
+      return store.range(statePrefixOf(spec.name()), ReadConsistency.STALE).join().revision();
     }
 
     void stop() {
@@ -506,7 +528,7 @@ public final class RoleManager implements AutoCloseable {
       if (a != null) {
         a.lost.complete(null);
         activation = null;
-        LOG.info("node {} role={} epoch={}: stopped while active", node.nodeId(), spec.name(), a.epoch);
+        LOG.info("node {} role={} epoch={}: stopped while active", nodeId, spec.name(), a.epoch);
       }
       if (hotWatch != null) {
         hotWatch.close();
@@ -519,7 +541,7 @@ public final class RoleManager implements AutoCloseable {
       try {
         handlerCall.run();
       } catch (RuntimeException e) {
-        LOG.warn("node {} role={}: handler threw: {}", node.nodeId(), spec.name(), e.toString(), e);
+        LOG.warn("node {} role={}: handler threw: {}", nodeId, spec.name(), e.toString(), e);
       }
     }
   }
