@@ -56,9 +56,9 @@ public class Baton {
   private ExecutorService callbacks;
 
   void start(@Observes StartupEvent event) {
-    if (config.backend() != BatonConfig.Backend.RATIS) {
-      throw new IllegalArgumentException("invalid Baton configuration: baton.backend=" + config.backend().name()
-          .toLowerCase() + " is not available in this version; use baton.backend=ratis (the embedded default)");
+    if (config.backend() == BatonConfig.Backend.ETCD) {
+      startOnEtcd();
+      return;
     }
     final RaftNodeOptions options = options();
     placement(); // validates before anything starts
@@ -78,6 +78,7 @@ public class Baton {
     });
     node = new RaftNode(options);
     node.start();
+    store = node.metadata();
     final Placement placement = placement();
     final java.time.Duration checkInterval = RoleManager.defaultCheckInterval(node);
     try {
@@ -104,17 +105,68 @@ public class Baton {
     }, every, every, TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * The etcd backend: no Raft node; the metadata store is the etcd cluster (under the namespace
+   * {@code baton.etcd.namespace}), and each role is an etcd election ({@link io.baton.ha.etcd.EtcdElector}).
+   */
+  private void startOnEtcd() {
+    final BatonConfig.Etcd etcd = config.etcd();
+    final List<String> endpoints = etcd.endpoints().orElse(List.of());
+    if (endpoints.isEmpty()) {
+      throw invalid("baton.etcd.endpoints", "required with baton.backend=etcd (e.g. http://etcd-0:2379,http://etcd-1:2379)");
+    }
+    if (config.placement() != BatonConfig.PlacementKind.LEADER) {
+      throw invalid("baton.placement", "spread placement belongs to the ratis backend; on etcd every role is its own"
+          + " election (remove baton.placement)");
+    }
+    if (etcd.leaseTtl().compareTo(java.time.Duration.ofSeconds(2)) < 0) {
+      throw invalid("baton.etcd.lease-ttl", etcd.leaseTtl().toMillis() + " ms is below etcd's minimum of 2 s");
+    }
+    final List<RoleManager.RoleSpec> specs = roleSpecs();
+    callbacks = Executors.newCachedThreadPool(r -> {
+      final Thread t = new Thread(r, "baton-role-callback");
+      t.setDaemon(true);
+      return t;
+    });
+    final String namespace = etcd.namespace().orElse("/baton/" + config.clusterName() + "/");
+    final io.baton.ha.etcd.EtcdMetadataStore etcdStore;
+    try {
+      etcdStore = new io.baton.ha.etcd.EtcdMetadataStore(io.etcd.jetcd.Client.builder()
+          .endpoints(endpoints.stream().map(String::trim).toArray(String[]::new))
+          .namespace(io.etcd.jetcd.ByteSequence.from(namespace, java.nio.charset.StandardCharsets.UTF_8))
+          .build(), etcd.requestTimeout());
+    } catch (IllegalArgumentException e) {
+      throw invalid("baton.etcd.endpoints", e.getMessage());
+    }
+    closeEtcd = etcdStore;
+    store = etcdStore;
+    final java.time.Duration checkInterval = java.time.Duration.ofMillis(Math.max(10,
+        Math.min(100, etcd.leaseTtl().toMillis() / 20)));
+    final io.baton.ha.etcd.EtcdElector elector = new io.baton.ha.etcd.EtcdElector(etcdStore, config.nodeId(),
+        "election", specs.stream().map(RoleManager.RoleSpec::name).toList(), etcd.leaseTtl(),
+        io.baton.raft.MonotonicClock.SYSTEM);
+    roles = new RoleManager(config.nodeId(), store, () -> true, specs, callbacks, checkInterval, Placement.leader(),
+        elector);
+    roles.addActivationListener(activationEvents::fire);
+    roles.start();
+    LOG.infof("node %s: started on etcd %s, namespace %s, elections %selection/<role>, lease TTL %d s",
+        config.nodeId(), endpoints, namespace, namespace, etcd.leaseTtl().toSeconds());
+  }
+
+  private io.baton.ha.etcd.EtcdMetadataStore closeEtcd;
+  private MetadataStore store;
+
   void stop(@Observes ShutdownEvent event) {
-    if (node == null) {
+    if (store == null) {
       return;
     }
     if (roles != null) {
       try {
         // a planned handover, so that a rolling restart causes no unplanned election
         roles.handOver().get(config.raft().requestTimeout().toMillis() * 2, TimeUnit.MILLISECONDS);
-        LOG.infof("node %s: roles handed over before shutting down", node.nodeId());
+        LOG.infof("node %s: roles handed over before shutting down", nodeId());
       } catch (Exception e) {
-        LOG.warnf("node %s: handover before shutdown failed: %s", node.nodeId(), e.toString());
+        LOG.warnf("node %s: handover before shutdown failed: %s", nodeId(), e.toString());
       }
     }
     // start-up may have failed part-way: close what it created, in reverse order
@@ -127,8 +179,15 @@ public class Baton {
     if (roles != null) {
       roles.close();
     }
-    node.close();
-    callbacks.shutdown();
+    if (node != null) {
+      node.close();
+    }
+    if (closeEtcd != null) {
+      closeEtcd.close();
+    }
+    if (callbacks != null) {
+      callbacks.shutdown();
+    }
   }
 
   /** Serves {@code GET /baton/status} (the JSON of {@link #statusJson()}). */
@@ -188,10 +247,12 @@ public class Baton {
    * through it is reported to the {@link #onMetadataOperation listeners}.
    */
   public MetadataStore metadata() {
-    final RaftNode n = node();
+    if (store == null) {
+      throw new IllegalStateException("Baton has not started yet");
+    }
     MetadataStore view = observed;
     if (view == null) {
-      view = new ObservedMetadataStore(n.metadata(), metadataListeners);
+      view = new ObservedMetadataStore(store, metadataListeners);
       observed = view;
     }
     return view;
@@ -211,18 +272,20 @@ public class Baton {
     return java.util.Optional.ofNullable(node);
   }
 
-  /** This node's Raft node. */
+  /** This node's Raft node (the ratis backend only). */
   public RaftNode node() {
     if (node == null) {
-      throw new IllegalStateException("Baton has not started yet");
+      throw new IllegalStateException(config.backend() == BatonConfig.Backend.ETCD
+          ? "there is no Raft node on the etcd backend" : "Baton has not started yet");
     }
     return node;
   }
 
-  /** Members: register them, take their heartbeats (on the active node), see their states. */
+  /** Members: register them, take their heartbeats (on the active node), see their states (the ratis backend only, for now). */
   public MemberMonitor members() {
     if (members == null) {
-      throw new IllegalStateException("Baton has not started yet");
+      throw new IllegalStateException(config.backend() == BatonConfig.Backend.ETCD
+          ? "members are not available on the etcd backend yet" : "Baton has not started yet");
     }
     return members;
   }
@@ -407,7 +470,7 @@ public class Baton {
       try {
         delegate.onStandby(roleName, activeNode);
       } finally {
-        roleEvents.fire(new RoleChanged(role, RoleState.STANDBY, 0, node == null ? null : node.nodeId()));
+        roleEvents.fire(new RoleChanged(role, RoleState.STANDBY, 0, config.nodeId()));
         notifyRoleListeners(role);
       }
     }

@@ -45,6 +45,9 @@ public interface BatonConfig {
   /** Spread placement's session and rebalancing. */
   Spread spread();
 
+  /** The etcd backend ({@code baton.backend=etcd}). */
+  Etcd etcd();
+
   /** Failure detection of members (workers that heartbeat to the active node). */
   Members members();
 
@@ -53,6 +56,23 @@ public interface BatonConfig {
 
   /** Backends. */
   enum Backend { RATIS, ETCD }
+
+  /** The etcd backend. */
+  interface Etcd {
+    /** The etcd cluster's client URLs, comma-separated (required with baton.backend=etcd). */
+    java.util.Optional<List<String>> endpoints();
+
+    /** Every key of this cluster lives under this prefix; default {@code /baton/<cluster-name>/}. Role elections are {@code <namespace>election/<role>}. */
+    java.util.Optional<String> namespace();
+
+    /** A node's session lease: how long its roles outlive its last keep-alive; at least 2 s (etcd's minimum). */
+    @WithDefault("5s")
+    Duration leaseTtl();
+
+    /** How long an etcd request may take before it counts as failed. */
+    @WithDefault("2s")
+    Duration requestTimeout();
+  }
 
   /** Placements (see {@link io.baton.ha.Placement}). */
   enum PlacementKind { LEADER, SPREAD }

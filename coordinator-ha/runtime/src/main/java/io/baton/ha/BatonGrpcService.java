@@ -71,11 +71,13 @@ public class BatonGrpcService extends BatonGrpc.BatonImplBase {
       for (RoleStatus r : baton.roles()) {
         b.addRoles(toProto(r, baton.nodeId()));
       }
-      final RaftStatus raft = baton.node().status();
-      b.setRaft(io.baton.ha.grpc.RaftStatus.newBuilder().setTerm(raft.term())
-          .setLeader(raft.leader() == null ? "" : raft.leader())
-          .setCommitIndex(raft.commitIndex()).setAppliedIndex(raft.appliedIndex()));
-      baton.members().states().forEach((m, s) -> b.putMembers(m, s.name()));
+      baton.startedNode().ifPresent(node -> { // absent on the etcd backend
+        final RaftStatus raft = node.status();
+        b.setRaft(io.baton.ha.grpc.RaftStatus.newBuilder().setTerm(raft.term())
+            .setLeader(raft.leader() == null ? "" : raft.leader())
+            .setCommitIndex(raft.commitIndex()).setAppliedIndex(raft.appliedIndex()));
+        baton.members().states().forEach((m, s) -> b.putMembers(m, s.name()));
+      });
       return CompletableFuture.completedFuture(b.build());
     });
   }

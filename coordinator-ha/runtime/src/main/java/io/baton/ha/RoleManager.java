@@ -399,6 +399,7 @@ public final class RoleManager implements AutoCloseable {
     private volatile long confirmedAtNanos;
     private volatile long vacantSinceNanos;
     private Watch hotWatch;
+    private long lastProgressRequest;
 
     Slot(RoleSpec spec, SerialExecutor executor) {
       this.spec = spec;
@@ -419,6 +420,10 @@ public final class RoleManager implements AutoCloseable {
         // the replica must hold the state the role lease protects, and a HOT standby's handler
         // must have been handed every state change this replica applied, before onActive
         if (!caughtUp || hotWatch.nextRevision() <= applied) {
+          if (caughtUp && System.nanoTime() - lastProgressRequest > 20_000_000L) {
+            lastProgressRequest = System.nanoTime();
+            hotWatch.requestProgress(); // etcd: confirm the feed is current even without events
+          }
           try {
             watchdog.schedule(() -> executor.execute(() -> activate(epoch)), 1, TimeUnit.MILLISECONDS);
           } catch (java.util.concurrent.RejectedExecutionException closing) {

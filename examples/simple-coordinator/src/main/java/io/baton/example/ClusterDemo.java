@@ -49,12 +49,14 @@ public final class ClusterDemo {
     String placement = "leader";
     String java = null;
     Path aotCache = null;
+    String etcdTtl = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--app" -> app = Path.of(args[++i]);
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--keep" -> keep = true;
         case "--java" -> java = args[++i];
+        case "--etcd" -> etcdTtl = args[++i];
         case "--aot-cache" -> aotCache = Path.of(args[++i]);
         case "--placement" -> {
           placement = args[++i];
@@ -71,14 +73,22 @@ public final class ClusterDemo {
         }
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
             + " (use --app JAR, --rounds N, --keep, --signal kill|term, --placement leader|spread, --java PATH,"
-            + " --aot-cache FILE)");
+            + " --aot-cache FILE, --etcd LEASE_TTL)");
       }
     }
     if (!Files.isRegularFile(app)) {
       throw new IllegalArgumentException("no application at " + app + ": build it first (./mvnw install -DskipTests)");
     }
     final Path dir = Files.createTempDirectory("baton-example-");
-    final ServiceNodes nodes = new ServiceNodes(app, dir, List.of("baton.placement=" + placement));
+    final List<String> properties = new ArrayList<>(List.of("baton.placement=" + placement));
+    io.baton.ha.etcd.LocalEtcdCluster etcd = null;
+    if (etcdTtl != null) {
+      // the etcd backend: a local 3-member etcd cluster (the etcd binary) holds the elections and metadata
+      etcd = new io.baton.ha.etcd.LocalEtcdCluster(3).start();
+      properties.addAll(List.of("baton.backend=etcd", "baton.etcd.endpoints=" + String.join(",", etcd.endpoints()),
+          "baton.etcd.lease-ttl=" + etcdTtl));
+    }
+    final ServiceNodes nodes = new ServiceNodes(app, dir, properties);
     if (java != null) {
       nodes.jvm(java, aotCache == null ? List.of() : List.of("-XX:AOTCache=" + aotCache));
     }
@@ -86,12 +96,15 @@ public final class ClusterDemo {
     final Thread reaper = new Thread(nodes::close);
     Runtime.getRuntime().addShutdownHook(reaper);
     System.out.println("Baton example: 3 nodes of a coordinator service with two roles (rootcoord HOT, querycoord WARM),");
-    System.out.println("embedded Raft on loopback, no external service, placement " + placement + ". Node data and logs: "
-        + dir);
+    System.out.println((etcdTtl == null ? "embedded Raft on loopback, no external service, placement " + placement
+        : "etcd backend (a local 3-member etcd cluster), lease TTL " + etcdTtl) + ". Node data and logs: " + dir);
     try {
       demo.run(rounds);
     } finally {
       nodes.close();
+      if (etcd != null) {
+        etcd.close();
+      }
       Runtime.getRuntime().removeShutdownHook(reaper);
       if (!keep) {
         LocalCluster.deleteRecursively(dir);

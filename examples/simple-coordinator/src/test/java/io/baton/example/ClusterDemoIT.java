@@ -60,4 +60,15 @@ class ClusterDemoIT {
         .contains("restarted and has joined every role");
     assertEpochsGrow(out);
   }
+
+  /** The etcd backend on real processes: a local 3-member etcd cluster, the role moves after the lease expires. */
+  @Test
+  void etcdBackendRolesMoveOffAKilledNode() throws Exception {
+    final String out = run("--rounds", "1", "--etcd", "2s");
+    assertThat(out).contains("etcd backend")
+        .containsPattern("round 1: rootcoord taken over by n\\d, onActive returned \\d+ ms after the kill .*"
+            + "epoch (\\d+) -> (\\d+) \\(HOT standby\\)")
+        .contains("restarted and has joined every role");
+    assertEpochsGrow(out);
+  }
 }

@@ -38,12 +38,23 @@ public class BatonHealth {
       synchronized (this) {
         if (health == null) {
           health = new NodeHealth(() -> baton.startedNode().orElse(null), baton::roles, MonotonicClock.SYSTEM,
-              config.maxApplyLag(), config.applyStallAfter(), config.leaderGrace());
+              config.maxApplyLag(), config.applyStallAfter(), config.leaderGrace(),
+              "etcd".equals(baton.backendName()) ? this::probeEtcd : null);
         }
         h = health;
       }
     }
     return h;
+  }
+
+  /** A linearizable read from etcd within a second: null when it answered, else why not. */
+  private String probeEtcd() {
+    try {
+      baton.metadata().get("health-probe").get(1, java.util.concurrent.TimeUnit.SECONDS);
+      return null;
+    } catch (Exception e) {
+      return e.getCause() != null ? e.getCause().toString() : e.toString();
+    }
   }
 
   /** The group name of a role: {@code active-<role>}. */

@@ -38,6 +38,9 @@ public final class NodeHealth {
   private final long applyStallNanos;
   private final long leaderGraceNanos;
 
+  /** The etcd backend (no Raft node): null when etcd answered a probe read, else why not. */
+  private final Supplier<String> etcdProbe;
+
   private long lastApplied = -1;
   private long appliedMovedAt;
   private long leaderSeenAt;
@@ -49,6 +52,17 @@ public final class NodeHealth {
    */
   public NodeHealth(Supplier<RaftNode> node, Supplier<List<RoleStatus>> roles, MonotonicClock clock, long maxApplyLag,
       Duration applyStallAfter, Duration leaderGrace) {
+    this(node, roles, clock, maxApplyLag, applyStallAfter, leaderGrace, null);
+  }
+
+  /**
+   * For the etcd backend ({@code node} supplies null): liveness is this process (the jetcd client
+   * reconnects by itself, and losing etcd must not restart the coordinator), readiness is
+   * {@code etcdProbe} (null when etcd answered, else why not), startup is the roles having started.
+   */
+  public NodeHealth(Supplier<RaftNode> node, Supplier<List<RoleStatus>> roles, MonotonicClock clock, long maxApplyLag,
+      Duration applyStallAfter, Duration leaderGrace, Supplier<String> etcdProbe) {
+    this.etcdProbe = etcdProbe;
     this.node = Objects.requireNonNull(node, "node");
     this.roles = Objects.requireNonNull(roles, "roles");
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -63,6 +77,9 @@ public final class NodeHealth {
   public synchronized HealthCheckResponse liveness() {
     final HealthCheckResponseBuilder b = HealthCheckResponse.named("baton-liveness");
     final RaftNode n = node.get();
+    if (n == null && etcdProbe != null) {
+      return b.up().withData("backend", "etcd").build();
+    }
     if (n == null) {
       return b.up().withData("raft", "not started yet").build(); // startup decides until then
     }
@@ -88,6 +105,11 @@ public final class NodeHealth {
   public synchronized HealthCheckResponse readiness() {
     final HealthCheckResponseBuilder b = HealthCheckResponse.named("baton-readiness");
     final RaftNode n = node.get();
+    if (n == null && etcdProbe != null) {
+      final String problem = etcdProbe.get();
+      return problem == null ? b.up().withData("backend", "etcd").build()
+          : down(b.withData("backend", "etcd"), "etcd does not answer: " + problem);
+    }
     if (n == null || n.state() != RaftNode.State.STARTED) {
       return down(b, "the node has not started");
     }
@@ -116,6 +138,9 @@ public final class NodeHealth {
   public HealthCheckResponse startup() {
     final HealthCheckResponseBuilder b = HealthCheckResponse.named("baton-startup");
     final RaftNode n = node.get();
+    if (n == null && etcdProbe != null) {
+      return b.status(!roles.get().isEmpty()).withData("backend", "etcd").build();
+    }
     if (n == null || n.state() == RaftNode.State.LATENT) {
       return down(b, "storage not opened yet");
     }

@@ -160,6 +160,10 @@ public final class EtcdMetadataStore implements MetadataStore, AutoCloseable {
             if (response.isCreatedNotify() && next.get() == 0) {
               next.compareAndSet(0, response.getHeader().getRevision() + 1);
             }
+            if (response.isProgressNotify()) {
+              // every event up to the header's revision has been sent
+              next.accumulateAndGet(response.getHeader().getRevision() + 1, Math::max);
+            }
             for (io.etcd.jetcd.watch.WatchEvent e : response.getEvents()) {
               final KeyValue kv = toKeyValue(e.getKeyValue());
               final long revision = kv.modRevision();
@@ -190,6 +194,13 @@ public final class EtcdMetadataStore implements MetadataStore, AutoCloseable {
       @Override
       public long nextRevision() {
         return next.get();
+      }
+
+      @Override
+      public void requestProgress() {
+        if (!ended.get()) {
+          watcher.requestProgress();
+        }
       }
 
       @Override

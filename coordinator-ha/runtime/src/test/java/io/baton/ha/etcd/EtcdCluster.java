@@ -1,160 +1,53 @@
 package io.baton.ha.etcd;
 
-import io.baton.raft.tools.LocalCluster;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * A real etcd cluster (the Debian {@code etcd-server} binary) of {@code size} members on free
- * loopback ports, with temp data dirs; as a JUnit extension ({@code @RegisterExtension static}) it
- * starts before the class's tests and is stopped and deleted after them, whatever happened (and by
- * a JVM shutdown hook if the JVM dies first). Members can be killed, restarted, paused and resumed.
+ * A real etcd cluster for a test class ({@code @RegisterExtension static}): started before its
+ * tests, stopped and deleted after them whatever happened (see {@link LocalEtcdCluster}).
  */
-public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
-  private final int size;
-  private final Map<String, int[]> ports = new LinkedHashMap<>();
-  private final Map<String, Process> processes = new LinkedHashMap<>();
-  private Path dir;
-  private Thread reaper;
+public final class EtcdCluster implements BeforeAllCallback, AfterAllCallback {
+  private final LocalEtcdCluster cluster;
 
   public EtcdCluster(int size) {
-    this.size = size;
+    this.cluster = new LocalEtcdCluster(size);
   }
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
-    start();
+    cluster.start();
   }
 
   @Override
   public void afterAll(ExtensionContext context) {
-    close();
+    cluster.close();
   }
 
-  public synchronized EtcdCluster start() throws IOException, InterruptedException {
-    dir = Files.createTempDirectory("baton-etcd-");
-    reaper = new Thread(this::close, "etcd-cluster-reaper");
-    Runtime.getRuntime().addShutdownHook(reaper);
-    for (int i = 1; i <= size; i++) {
-      ports.put("e" + i, new int[] {LocalCluster.freePort(), LocalCluster.freePort()});
-    }
-    for (String name : ports.keySet()) {
-      start(name);
-    }
-    for (String name : ports.keySet()) {
-      awaitListening(name, Duration.ofSeconds(30));
-    }
-    return this;
-  }
-
-  /** Client endpoints, {@code http://127.0.0.1:port} each. */
   public List<String> endpoints() {
-    final List<String> out = new ArrayList<>();
-    ports.values().forEach(p -> out.add("http://127.0.0.1:" + p[0]));
-    return out;
+    return cluster.endpoints();
   }
 
   public List<String> members() {
-    return List.copyOf(ports.keySet());
+    return cluster.members();
   }
 
-  /** (Re)starts member {@code name}; with its data dir kept, it rejoins the cluster. */
-  public synchronized void start(String name) throws IOException {
-    final StringBuilder initial = new StringBuilder();
-    ports.forEach((n, p) -> initial.append(initial.length() == 0 ? "" : ",").append(n).append("=http://127.0.0.1:")
-        .append(p[1]));
-    final int[] p = ports.get(name);
-    final List<String> cmd = List.of("etcd", "--name", name, "--data-dir", dir.resolve(name).toString(),
-        "--listen-client-urls", "http://127.0.0.1:" + p[0], "--advertise-client-urls", "http://127.0.0.1:" + p[0],
-        "--listen-peer-urls", "http://127.0.0.1:" + p[1], "--initial-advertise-peer-urls", "http://127.0.0.1:" + p[1],
-        "--initial-cluster", initial.toString(), "--initial-cluster-token", dir.getFileName().toString(),
-        "--initial-cluster-state", "new", "--heartbeat-interval", "50", "--election-timeout", "500");
-    processes.put(name, new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile())).start());
+  public void start(String name) throws IOException {
+    cluster.start(name);
   }
 
-  /** SIGKILL of member {@code name}. */
-  public synchronized void kill(String name) throws InterruptedException {
-    final Process p = processes.get(name);
-    p.destroyForcibly();
-    p.waitFor(10, TimeUnit.SECONDS);
+  public void kill(String name) throws InterruptedException {
+    cluster.kill(name);
   }
 
-  /** SIGSTOP: the member stops answering without closing its connections. */
   public void pause(String name) throws IOException, InterruptedException {
-    signal(name, "STOP");
+    cluster.pause(name);
   }
 
-  /** SIGCONT after {@link #pause}. */
   public void resume(String name) throws IOException, InterruptedException {
-    signal(name, "CONT");
-  }
-
-  private void signal(String name, String signal) throws IOException, InterruptedException {
-    final Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(processes.get(name).pid())).start();
-    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-      throw new IOException("kill -" + signal + " of etcd member " + name + " failed");
-    }
-  }
-
-  public void awaitListening(String name, Duration timeout) throws InterruptedException {
-    final long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!processes.get(name).isAlive()) {
-        throw new IllegalStateException("etcd member " + name + " exited; see " + dir.resolve(name + ".log"));
-      }
-      try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress("127.0.0.1", ports.get(name)[0]), 200);
-        return;
-      } catch (IOException notYet) {
-        Thread.sleep(50);
-      }
-    }
-    throw new IllegalStateException("etcd member " + name + " did not listen within " + timeout);
-  }
-
-  /** Stops every member (resuming paused ones first) and deletes the data. Idempotent. */
-  @Override
-  public synchronized void close() {
-    for (Process p : processes.values()) {
-      try {
-        new ProcessBuilder("kill", "-CONT", String.valueOf(p.pid())).start().waitFor(5, TimeUnit.SECONDS);
-      } catch (IOException | InterruptedException ignored) {
-        // best effort: it is killed next anyway
-      }
-      p.destroyForcibly();
-    }
-    for (Process p : processes.values()) {
-      try {
-        p.waitFor(10, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    processes.clear();
-    if (dir != null) {
-      LocalCluster.deleteRecursively(dir);
-      dir = null;
-    }
-    if (reaper != null && Thread.currentThread() != reaper) {
-      try {
-        Runtime.getRuntime().removeShutdownHook(reaper);
-      } catch (IllegalStateException shuttingDown) {
-        // the JVM is exiting: the hook runs anyway
-      }
-      reaper = null;
-    }
+    cluster.resume(name);
   }
 }
