@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The {@link MetadataStore} contract every backend must keep, written once and run against each
- * (the Ratis store here, the etcd store in coordinator-ha). Each test works under its own fresh key
+ * (the Ratis store in MetadataStoreTest, the etcd store in coordinator-ha). Each test works under its own fresh key
  * prefix, so one cluster serves every test of a subclass.
  */
 public abstract class MetadataStoreContract {
@@ -115,13 +115,15 @@ public abstract class MetadataStoreContract {
     assertThat(seen.get(0).revision()).isEqualTo(start);
     assertThat(seen.get(3).kv().key()).isEqualTo(p + "x");
     assertThat(seen.get(3).revision()).isEqualTo(deleted);
-    Timing.waitUntil("the watch has passed the delete", Duration.ofSeconds(10), () -> watch.nextRevision() == deleted + 1);
+    // a watch may also count revisions outside its prefix as passed (the Ratis store does)
+    Timing.waitUntil("the watch has passed the delete", Duration.ofSeconds(10), () -> watch.nextRevision() > deleted);
+    final long resumeFrom = watch.nextRevision();
     watch.close();
 
     // resuming from nextRevision gives exactly what followed
     final long after = await(store().put(p + "z", "3"));
     final List<WatchEvent> resumed = new CopyOnWriteArrayList<>();
-    final Watch again = store().watch(p, deleted + 1, new WatchListener() {
+    final Watch again = store().watch(p, resumeFrom, new WatchListener() {
       @Override
       public void onEvent(WatchEvent event) {
         resumed.add(event);

@@ -14,11 +14,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * What the Ratis store adds to {@link MetadataStoreContract} (which runs in
- * {@link RatisMetadataStoreContractTest}): local stale reads, limits, bad bytes, a client without a replica.
+ * The {@link MetadataStoreContract} on the Ratis backend (a 3-node cluster, used through a
+ * follower), and what the Ratis store adds: local stale reads, limits, bad bytes, a client without
+ * a replica.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class MetadataStoreTest {
+class MetadataStoreTest extends MetadataStoreContract {
   private static TestCluster cluster;
   private static MetadataStore viaFollower;
 
@@ -31,6 +32,11 @@ class MetadataStoreTest {
   @AfterAll
   static void stopCluster() {
     cluster.close();
+  }
+
+  @Override
+  protected MetadataStore store() {
+    return viaFollower;
   }
 
   private static byte[] bytes(String s) {

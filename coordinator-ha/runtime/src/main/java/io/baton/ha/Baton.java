@@ -359,7 +359,10 @@ public class Baton {
 
   private RaftNodeOptions options() {
     final List<Peer> peers = new ArrayList<>();
-    for (String spec : config.peers()) {
+    if (config.peers().isEmpty() || config.peers().get().isEmpty()) {
+      throw invalid("baton.peers", "required with baton.backend=ratis: list the voting members as id=host:port,...");
+    }
+    for (String spec : config.peers().get()) {
       try {
         peers.add(Peer.parse(spec.trim()));
       } catch (IllegalArgumentException e) {

@@ -20,8 +20,8 @@ public interface BatonConfig {
   @WithDefault("baton")
   String clusterName();
 
-  /** The voting members as {@code id=host:port} (IPv6 as {@code [::1]}), comma-separated; this node's entry is its Raft address. */
-  List<String> peers();
+  /** The voting members as {@code id=host:port} (IPv6 as {@code [::1]}), comma-separated; this node's entry is its Raft address. Required with the ratis backend. */
+  java.util.Optional<List<String>> peers();
 
   /** The directory under which this node keeps its Raft log and snapshots (in a sub-directory named after the node). */
   @WithDefault("baton-data")

@@ -1,7 +1,5 @@
 package io.baton.ha.deployment;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.quarkus.test.QuarkusUnitTest;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
@@ -10,14 +8,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** Spread placement with a session TTL below the minimum stops start-up, naming the property. */
 class BadSessionTtlTest {
   @RegisterExtension
-  static final QuarkusUnitTest APP = new QuarkusUnitTest()
-      .withApplicationRoot(jar -> jar.addClasses(TestRoles.RootCoord.class))
-      .overrideConfigKey("baton.node-id", "n1")
-      .overrideConfigKey("baton.peers", Ports.singleNodePeers())
-      .overrideConfigKey("baton.placement", "spread")
-      .overrideConfigKey("baton.spread.session-ttl", "100ms")
-      .assertException(t -> assertThat(MissingNodeIdTest.rootMessages(t))
-          .contains("baton.spread.session-ttl").contains("below the minimum of 200 ms"));
+  static final QuarkusUnitTest APP = StartupFails.with(java.util.List.of("baton.spread.session-ttl", "below the minimum of 200 ms"),
+      "baton.node-id", "n1", "baton.peers", Ports.singleNodePeers(), "baton.placement", "spread",
+      "baton.spread.session-ttl", "100ms");
 
   @Test
   void doesNotStart() {

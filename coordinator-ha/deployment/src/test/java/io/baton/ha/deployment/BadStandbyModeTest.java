@@ -1,7 +1,5 @@
 package io.baton.ha.deployment;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.quarkus.test.QuarkusUnitTest;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
@@ -10,13 +8,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** An unknown standby mode stops start-up; the error names the property and the bad value. */
 class BadStandbyModeTest {
   @RegisterExtension
-  static final QuarkusUnitTest APP = new QuarkusUnitTest()
-      .withApplicationRoot(jar -> jar.addClasses(TestRoles.RootCoord.class))
-      .overrideConfigKey("baton.node-id", "n1")
-      .overrideConfigKey("baton.peers", Ports.singleNodePeers())
-      .overrideConfigKey("baton.roles.rootcoord.standby-mode", "lukewarm")
-      .assertException(t -> assertThat(MissingNodeIdTest.rootMessages(t))
-          .contains("baton.roles.rootcoord.standby-mode").contains("lukewarm"));
+  static final QuarkusUnitTest APP = StartupFails.with(java.util.List.of("baton.roles.rootcoord.standby-mode", "lukewarm"),
+      "baton.node-id", "n1", "baton.peers", Ports.singleNodePeers(),
+      "baton.roles.rootcoord.standby-mode", "lukewarm");
 
   @Test
   void doesNotStart() {

@@ -1,7 +1,5 @@
 package io.baton.ha.deployment;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.quarkus.test.QuarkusUnitTest;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
@@ -10,14 +8,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** A configured role that no handler bean implements is an error naming baton.roles.<name>; so is a bad standby mode. */
 class RoleWithoutHandlerTest {
   @RegisterExtension
-  static final QuarkusUnitTest APP = new QuarkusUnitTest()
-      .withApplicationRoot(jar -> jar.addClasses(TestRoles.RootCoord.class))
-      .overrideConfigKey("baton.node-id", "n1")
-      .overrideConfigKey("baton.peers", Ports.singleNodePeers())
-      .overrideConfigKey("baton.data-dir", "target/never-created")
-      .overrideConfigKey("baton.roles.datacoord.standby-mode", "warm")
-      .assertException(t -> assertThat(MissingNodeIdTest.rootMessages(t))
-          .contains("baton.roles.datacoord").contains("no bean implements RoleHandler with @BatonRole(\"datacoord\")"));
+  static final QuarkusUnitTest APP = StartupFails.with(java.util.List.of("baton.roles.datacoord", "no bean implements RoleHandler with @BatonRole(\"datacoord\")"),
+      "baton.node-id", "n1", "baton.peers", Ports.singleNodePeers(), "baton.data-dir", "target/never-created",
+      "baton.roles.datacoord.standby-mode", "warm");
 
   @Test
   void doesNotStart() {

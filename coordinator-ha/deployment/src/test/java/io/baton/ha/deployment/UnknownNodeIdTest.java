@@ -1,7 +1,5 @@
 package io.baton.ha.deployment;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.quarkus.test.QuarkusUnitTest;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
@@ -10,13 +8,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** A node id that is not among the peers stops start-up with an error naming baton.node-id. */
 class UnknownNodeIdTest {
   @RegisterExtension
-  static final QuarkusUnitTest APP = new QuarkusUnitTest()
-      .withApplicationRoot(jar -> jar.addClasses(TestRoles.RootCoord.class))
-      .overrideConfigKey("baton.node-id", "n7")
-      .overrideConfigKey("baton.peers", Ports.singleNodePeers())
-      .overrideConfigKey("baton.data-dir", "target/never-created")
-      .assertException(t -> assertThat(MissingNodeIdTest.rootMessages(t))
-          .contains("invalid Baton configuration, baton.node-id").contains("'n7' is not among the peers"));
+  static final QuarkusUnitTest APP = StartupFails.with(java.util.List.of("invalid Baton configuration, baton.node-id", "'n7' is not among the peers"),
+      "baton.node-id", "n7", "baton.peers", Ports.singleNodePeers(), "baton.data-dir", "target/never-created");
 
   @Test
   void doesNotStart() {
