@@ -32,11 +32,13 @@ import org.slf4j.LoggerFactory;
  * (the fence of the role's writes: {@code fencedBy(leader key, epoch)}).
  *
  * <p><b>Sessions.</b> One lease per node, of {@code ttl} (etcd's minimum is about 2 s), kept alive
- * every third of it. The leader counts its leadership valid until the last successful keep-alive's
+ * every tenth of it (a keep-alive is one small request). The leader counts its leadership valid until the last successful keep-alive's
  * <em>sending</em> time plus {@code ttl − margin} on its own clock; etcd expires the lease no
  * sooner than {@code ttl} after it received that keep-alive (and a new etcd leader restarts every
- * TTL), so the old leader has stopped before its key can disappear. An etcd outage shorter than
- * {@code ttl − margin − ttl/3} therefore causes no step-down; a longer one makes the leader step
+ * TTL), so the old leader has stopped before its key can disappear (margin = ttl/5). An etcd
+ * outage shorter than {@code ttl − margin − ttl/10} (70% of the TTL) therefore causes no step-down.
+ * A longer one cannot be told apart from this node being cut off from a working etcd, so the leader
+ * steps down before its lease could expire; a longer one makes the leader step
  * down and stay alive; it campaigns again, with a new session if the old one expired, when etcd
  * answers again.
  *
@@ -192,7 +194,7 @@ public final class EtcdElector implements Elector {
           LOG.debug("node {}: starting an etcd session failed: {}", nodeId, cause(e).toString());
         }
       }));
-    } else if (now - lastKeepAliveSent >= ttlNanos / 3) {
+    } else if (now - lastKeepAliveSent >= ttlNanos / 10) {
       sessionRequestInFlight = true;
       final long id = session;
       lastKeepAliveSent = now;

@@ -201,11 +201,11 @@ class EtcdElectorTest {
       // longer than the TTL with one member gone: keep-alives go on through the other two
       Thread.sleep(6_000);
       assertThat(context.isActive()).as("still active with one etcd member lost").isTrue();
-      // all of etcd frozen for 1.5 s, under TTL - margin - TTL/3 (5 - 1 - 1.7 s): no step-down
+      // all of etcd frozen for 2.5 s, under TTL - margin - TTL/10 (5 - 1 - 0.5 s): no step-down
       for (String m : List.of("e2", "e3")) {
         ETCD.pause(m);
       }
-      Thread.sleep(1_500);
+      Thread.sleep(2_500);
     } finally {
       for (String m : List.of("e2", "e3")) {
         ETCD.resume(m);
