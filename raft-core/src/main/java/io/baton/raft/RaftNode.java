@@ -613,6 +613,8 @@ public final class RaftNode implements AutoCloseable {
     if (best == null) {
       return CompletableFuture.completedFuture(false);
     }
+    LOG.info("node {} role=leader epoch={}: handing leadership over to {} (heard from it {} ms ago)", nodeId(),
+        d.getInfo().getCurrentTerm(), best, bestElapsed);
     return transferLeadership(best).thenApply(v -> true);
   }
 
