@@ -211,10 +211,7 @@ final class RatisMetadataStore implements MetadataStore {
   }
 
   private RuntimeException translate(Throwable error, String what) {
-    Throwable e = error;
-    while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
-      e = e.getCause();
-    }
+    final Throwable e = Futures.unwrap(error);
     if (e instanceof BatonException b) {
       return b;
     }

@@ -220,10 +220,7 @@ public class BatonGrpcService extends BatonGrpc.BatonImplBase {
 
   /** The gRPC status of a failure (see the error table in baton.proto). */
   static StatusRuntimeException statusOf(Throwable error) {
-    Throwable e = error;
-    while (e instanceof CompletionException && e.getCause() != null) {
-      e = e.getCause();
-    }
+    final Throwable e = io.baton.raft.Futures.unwrap(error);
     final String message = String.valueOf(e.getMessage());
     if (e instanceof NotLeaderException notLeader) {
       final Metadata trailers = new Metadata();

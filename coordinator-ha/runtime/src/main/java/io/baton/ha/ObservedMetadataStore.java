@@ -68,10 +68,7 @@ final class ObservedMetadataStore extends ForwardingMetadataStore {
   }
 
   private void report(String operation, long nanos, Throwable failure) {
-    Throwable cause = failure;
-    while (cause instanceof CompletionException && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
+    final Throwable cause = failure == null ? null : io.baton.raft.Futures.unwrap(failure);
     for (MetadataOperationListener l : listeners) {
       try {
         l.completed(operation, nanos, cause);

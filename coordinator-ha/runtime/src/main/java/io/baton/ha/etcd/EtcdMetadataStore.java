@@ -3,6 +3,7 @@ package io.baton.ha.etcd;
 import io.baton.raft.ClosedException;
 import io.baton.raft.Compare;
 import io.baton.raft.CompactedException;
+import io.baton.raft.Futures;
 import io.baton.raft.KeyValue;
 import io.baton.raft.MetadataStore;
 import io.baton.raft.NoQuorumException;
@@ -176,7 +177,7 @@ public final class EtcdMetadataStore implements MetadataStore, AutoCloseable {
           @Override
           public void onError(Throwable error) {
             if (ended.compareAndSet(false, true)) {
-              final Throwable cause = unwrap(error);
+              final Throwable cause = Futures.unwrap(error);
               if (cause instanceof io.etcd.jetcd.common.exception.CompactedException c) {
                 listener.onError(new CompactedException(fromRevision, c.getCompactedRevision()));
               } else {
@@ -234,9 +235,9 @@ public final class EtcdMetadataStore implements MetadataStore, AutoCloseable {
   public CompletableFuture<Long> revokeLease(long leaseId) {
     return call("lease revoke", () -> client.getLeaseClient().revoke(leaseId))
         .thenApply(r -> r.getHeader().getRevision())
-        .exceptionallyCompose(e -> unwrap(e) instanceof IllegalStateException // gone already: a no-op
+        .exceptionallyCompose(e -> Futures.unwrap(e) instanceof IllegalStateException // gone already: a no-op
             ? range("", ReadConsistency.LINEARIZABLE).thenApply(ReadResult::revision)
-            : CompletableFuture.failedFuture(unwrap(e)));
+            : CompletableFuture.failedFuture(Futures.unwrap(e)));
   }
 
   /** Closes the jetcd client. */
@@ -342,7 +343,7 @@ public final class EtcdMetadataStore implements MetadataStore, AutoCloseable {
   }
 
   private Throwable translate(String what, Throwable error) {
-    final Throwable e = unwrap(error);
+    final Throwable e = Futures.unwrap(error);
     if (e instanceof TimeoutException) {
       return new NoQuorumException("etcd did not answer " + what + " within " + requestTimeout.toMillis()
           + " ms; a write's outcome is unknown", e);
@@ -365,14 +366,5 @@ public final class EtcdMetadataStore implements MetadataStore, AutoCloseable {
       return e;
     }
     return new NoQuorumException("etcd failed " + what + ": " + e, e);
-  }
-
-  private static Throwable unwrap(Throwable e) {
-    Throwable c = e;
-    while ((c instanceof CompletionException || c instanceof java.util.concurrent.ExecutionException)
-        && c.getCause() != null) {
-      c = c.getCause();
-    }
-    return c;
   }
 }
