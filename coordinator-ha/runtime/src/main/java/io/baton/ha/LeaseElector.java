@@ -1,6 +1,7 @@
 package io.baton.ha;
 
 import io.baton.raft.Compare;
+import io.baton.raft.Futures;
 import io.baton.raft.KeyValue;
 import io.baton.raft.MetadataStore;
 import io.baton.raft.MonotonicClock;
@@ -21,7 +22,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -70,11 +70,7 @@ final class LeaseElector implements Elector {
 
   private Executor loop;
   private volatile boolean closed;
-  private volatile long session;
-  /** Valid while {@code session != 0}: on {@link #clock}, the end of the session as this node counts it. */
-  private volatile long deadline;
-  private long lastKeepAliveSent;
-  private boolean sessionRequestInFlight;
+  private final LeaseSession session;
   /** Roles this node holds, with their epochs, confirmed by its own create-and-set and still seen locally. */
   private final Map<String, Long> held = new ConcurrentHashMap<>();
   /** Roles with an activation on this node, and its epoch (guarded by this). */
@@ -110,6 +106,15 @@ final class LeaseElector implements Elector {
     this.clock = clock;
     this.ttlNanos = spread.sessionTtl().toNanos();
     this.graceNanos = Math.max(checkInterval.toNanos() * 4, ttlNanos / 10);
+    this.session = new LeaseSession(me, "session", store, spread.sessionTtl(), spread.sessionTtl().dividedBy(6),
+        spread.sessionTtl().dividedBy(4).multipliedBy(3), clock,
+        id -> store.put(NODES + me, me.getBytes(StandardCharsets.UTF_8), id), new LeaseSession.Listener() {
+          @Override
+          public void expired(long id) {
+            held.clear(); // every role lease of it is gone
+            handingOverTo.clear();
+          }
+        });
   }
 
   static String holderKey(String role) {
@@ -129,6 +134,7 @@ final class LeaseElector implements Elector {
   @Override
   public void start(Executor loop, Runnable wake) {
     this.loop = loop;
+    session.start(loop);
     lastRebalance = clock.nanoTime();
   }
 
@@ -151,7 +157,7 @@ final class LeaseElector implements Elector {
   }
 
   private boolean sessionValid() {
-    return session != 0 && clock.nanoTime() - deadline < 0;
+    return session.valid();
   }
 
   @Override
@@ -178,7 +184,7 @@ final class LeaseElector implements Elector {
       return;
     }
     final long now = clock.nanoTime();
-    keepSession(now);
+    session.tick();
     final Set<String> live = liveNodes(now);
     final Map<String, String> seen = new HashMap<>();
     final Map<String, KeyValue> holderKvs = new HashMap<>();
@@ -241,52 +247,6 @@ final class LeaseElector implements Elector {
     completeTransfers(now);
   }
 
-  private void keepSession(long now) {
-    if (sessionRequestInFlight) {
-      return;
-    }
-    if (session == 0) {
-      sessionRequestInFlight = true;
-      final long sent = clock.nanoTime();
-      store.grantLease(spread.sessionTtl())
-          .thenCompose(id -> store.put(NODES + me, me.getBytes(StandardCharsets.UTF_8), id).thenApply(rev -> id))
-          .whenComplete((id, e) -> onLoop(() -> {
-            sessionRequestInFlight = false;
-            if (e == null && !closed) {
-              lastKeepAliveSent = sent;
-              deadline = sent + ttlNanos / 4 * 3;
-              session = id;
-              LOG.info("node {}: session {} started (TTL {} ms)", me, Long.toHexString(id),
-                  spread.sessionTtl().toMillis());
-            } else if (e != null) {
-              LOG.debug("node {}: starting a session failed: {}", me, cause(e).toString());
-            }
-          }));
-    } else if (now - lastKeepAliveSent >= ttlNanos / 6) {
-      sessionRequestInFlight = true;
-      final long id = session;
-      final long sent = clock.nanoTime();
-      lastKeepAliveSent = sent;
-      store.keepAlive(id).whenComplete((v, e) -> onLoop(() -> {
-        sessionRequestInFlight = false;
-        if (session != id) {
-          return;
-        }
-        if (e == null) {
-          deadline = sent + ttlNanos / 4 * 3;
-        } else if (cause(e) instanceof IllegalStateException) {
-          LOG.warn("node {}: session {} expired; every role lease of it is gone; starting a new session", me,
-              Long.toHexString(id));
-          session = 0;
-          held.clear();
-          handingOverTo.clear();
-        } else {
-          LOG.debug("node {}: keep-alive of session {} failed: {}", me, Long.toHexString(id), cause(e).toString());
-        }
-      }));
-    }
-  }
-
   /** Nodes with a presence key, and since when this node has seen each. */
   private Set<String> liveNodes(long now) {
     final Set<String> live = new TreeSet<>();
@@ -313,7 +273,7 @@ final class LeaseElector implements Elector {
    */
   private void maybeAcquire(String role, String target, String handover, Set<String> live, Map<String, Integer> load,
       long now) {
-    if (!sessionValid() || deadline - now < ttlNanos / 4 || inFlight.contains(role) || !live.contains(me)) {
+    if (!sessionValid() || session.remainingNanos() < ttlNanos / 4 || inFlight.contains(role) || !live.contains(me)) {
       return;
     }
     final List<String> order = new ArrayList<>(live);
@@ -327,7 +287,7 @@ final class LeaseElector implements Elector {
       return;
     }
     inFlight.add(role);
-    final long id = session;
+    final long id = session.id();
     final String key = holderKey(role);
     final Txn txn = Txn.of(List.of(Compare.absent(key)),
         List.of(new Op.Put(key, me.getBytes(StandardCharsets.UTF_8), id), Op.delete(targetKey(role)),
@@ -335,8 +295,8 @@ final class LeaseElector implements Elector {
     store.txn(txn).whenComplete((r, e) -> onLoop(() -> {
       inFlight.remove(role);
       if (e != null) {
-        LOG.debug("node {} role={}: taking the role lease failed: {}", me, role, cause(e).toString());
-      } else if (r.succeeded() && session == id && !closed) {
+        LOG.debug("node {} role={}: taking the role lease failed: {}", me, role, Futures.unwrap(e).toString());
+      } else if (r.succeeded() && session.id() == id && !closed) {
         held.put(role, r.revision());
         if (me.equals(target)) {
           pinned.add(role);
@@ -406,7 +366,7 @@ final class LeaseElector implements Elector {
           released.put(role, epoch);
           LOG.info("node {} role={} epoch={}: released the role lease{}", me, role, epoch,
               target.isEmpty() ? "" : " to " + target);
-        } else if (cause(err) instanceof StaleEpochException) {
+        } else if (Futures.unwrap(err) instanceof StaleEpochException) {
           released.put(role, epoch);
         } else if (!closed) {
           toDelete.putIfAbsent(role, new long[] {epoch}); // no quorum (yet): try again next tick
@@ -477,7 +437,7 @@ final class LeaseElector implements Elector {
           clock.nanoTime() + ttlNanos * 2 + node.options().requestTimeout().toNanos(), done));
       store.put(targetKey(role), target).whenComplete((rev, e) -> {
         if (e != null) {
-          done.completeExceptionally(cause(e));
+          done.completeExceptionally(Futures.unwrap(e));
         }
       });
     });
@@ -542,8 +502,7 @@ final class LeaseElector implements Elector {
   @Override
   public void close() {
     closed = true;
-    final long id = session;
-    session = 0;
+    final long id = session.stop();
     held.clear();
     if (id != 0) {
       // deletes the presence key and any role lease left: the others need not wait for the TTL
@@ -569,13 +528,5 @@ final class LeaseElector implements Elector {
     final CRC32C crc = new CRC32C();
     crc.update((role + "\u0000" + node).getBytes(StandardCharsets.UTF_8));
     return crc.getValue();
-  }
-
-  private static Throwable cause(Throwable e) {
-    Throwable c = e;
-    while (c instanceof CompletionException && c.getCause() != null) {
-      c = c.getCause();
-    }
-    return c;
   }
 }

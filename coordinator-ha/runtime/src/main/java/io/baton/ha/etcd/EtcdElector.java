@@ -1,7 +1,9 @@
 package io.baton.ha.etcd;
 
 import io.baton.ha.Elector;
+import io.baton.ha.LeaseSession;
 import io.baton.raft.Compare;
+import io.baton.raft.Futures;
 import io.baton.raft.KeyValue;
 import io.baton.raft.MetadataStore;
 import io.baton.raft.MonotonicClock;
@@ -16,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -52,19 +53,11 @@ public final class EtcdElector implements Elector {
   private final String nodeId;
   private final String prefix;
   private final List<String> roles;
-  private final MonotonicClock clock;
-  private final Duration ttl;
-  private final long ttlNanos;
-  private final long marginNanos;
 
   private Executor loop;
   private volatile boolean closed;
-  /** Set by a handover: no new session, no new campaign. */
-  private volatile boolean stopping;
-  private volatile long session;
-  private volatile long deadline;
-  private long lastKeepAliveSent;
-  private boolean sessionRequestInFlight;
+  /** Stopped by a handover or close: no new session, so no new campaign. */
+  private final LeaseSession session;
   private boolean readInFlight;
   /** Per role: this node's candidate key and its create revision (0 while being created). */
   private final Map<String, long[]> myRevision = new ConcurrentHashMap<>();
@@ -85,13 +78,17 @@ public final class EtcdElector implements Elector {
     this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
     this.prefix = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
     this.roles = List.copyOf(roles);
-    this.clock = clock;
     if (ttl.compareTo(Duration.ofSeconds(2)) < 0) {
       throw new IllegalArgumentException("etcd lease TTL " + ttl.toMillis() + " ms is below etcd's minimum of 2 s");
     }
-    this.ttl = ttl;
-    this.ttlNanos = ttl.toNanos();
-    this.marginNanos = ttlNanos / 5;
+    this.session = new LeaseSession(nodeId, "etcd session", store, ttl, ttl.dividedBy(10),
+        ttl.minus(ttl.dividedBy(5)), clock, null, new LeaseSession.Listener() {
+          @Override
+          public void started(long id) {
+            myRevision.clear(); // candidate keys of an earlier session are gone with it
+            myKey.clear();
+          }
+        });
   }
 
   /** The election of a role: {@code <prefix>/<role>}, as {@code etcdctl elect} names it. */
@@ -102,11 +99,12 @@ public final class EtcdElector implements Elector {
   @Override
   public void start(Executor loop, Runnable wake) {
     this.loop = loop;
+    session.start(loop);
   }
 
   @Override
   public long confirmedEpoch(String role) {
-    if (session == 0 || clock.nanoTime() - deadline >= 0 || resigning.containsKey(role)) {
+    if (!session.valid() || resigning.containsKey(role)) {
       return 0;
     }
     final long[] mine = myRevision.get(role);
@@ -145,7 +143,7 @@ public final class EtcdElector implements Elector {
     if (closed) {
       return;
     }
-    keepSession();
+    session.tick();
     resignations();
     if (readInFlight) {
       return;
@@ -173,53 +171,10 @@ public final class EtcdElector implements Elector {
     }));
   }
 
-  private void keepSession() {
-    if (sessionRequestInFlight || stopping) {
-      return;
-    }
-    final long now = clock.nanoTime();
-    if (session == 0) {
-      sessionRequestInFlight = true;
-      final long sent = now;
-      store.grantLease(ttl).whenComplete((id, e) -> onLoop(() -> {
-        sessionRequestInFlight = false;
-        if (e == null && !closed) {
-          session = id;
-          lastKeepAliveSent = sent;
-          deadline = sent + ttlNanos - marginNanos;
-          myRevision.clear();
-          myKey.clear();
-          LOG.info("node {}: etcd session {} started (TTL {} s)", nodeId, Long.toHexString(id), ttl.toSeconds());
-        } else if (e != null) {
-          LOG.debug("node {}: starting an etcd session failed: {}", nodeId, cause(e).toString());
-        }
-      }));
-    } else if (now - lastKeepAliveSent >= ttlNanos / 10) {
-      sessionRequestInFlight = true;
-      final long id = session;
-      lastKeepAliveSent = now;
-      store.keepAlive(id).whenComplete((v, e) -> onLoop(() -> {
-        sessionRequestInFlight = false;
-        if (session != id) {
-          return;
-        }
-        if (e == null) {
-          deadline = now + ttlNanos - marginNanos;
-        } else if (cause(e) instanceof IllegalStateException) {
-          LOG.warn("node {}: etcd session {} expired; campaigning again with a new one", nodeId, Long.toHexString(id));
-          session = 0;
-        } else {
-          LOG.debug("node {}: etcd keep-alive failed: {}", nodeId, cause(e).toString());
-        }
-      }));
-    }
-  }
-
   /** Puts this node's candidate key if it has none in this session (the recipe's Campaign). */
   private void campaign(String role, ReadResult current) {
-    final long id = session;
-    if (id == 0 || stopping || clock.nanoTime() - deadline >= 0 || myRevision.containsKey(role)
-        || resigning.containsKey(role)) {
+    final long id = session.id();
+    if (!session.valid() || myRevision.containsKey(role) || resigning.containsKey(role)) {
       return;
     }
     final String key = electionOf(role) + "/" + Long.toHexString(id);
@@ -228,11 +183,11 @@ public final class EtcdElector implements Elector {
     // if the put fails because the key exists, it is this session's own (an earlier attempt that timed out)
     store.txn(Txn.of(List.of(Compare.absent(key)), List.of(new Op.Put(key, nodeId.getBytes(StandardCharsets.UTF_8),
         id)))).thenCompose(r -> store.get(key)).whenComplete((r, e) -> onLoop(() -> {
-          if (e != null || r.kvs().isEmpty() || session != id) {
+          if (e != null || r.kvs().isEmpty() || session.id() != id) {
             myRevision.remove(role);
             myKey.remove(role);
             if (e != null) {
-              LOG.debug("node {} role={}: campaigning failed: {}", nodeId, role, cause(e).toString());
+              LOG.debug("node {} role={}: campaigning failed: {}", nodeId, role, Futures.unwrap(e).toString());
             }
             return;
           }
@@ -295,7 +250,7 @@ public final class EtcdElector implements Elector {
       final KeyValue leader = queue.get(0);
       store.delete(leader.key()).whenComplete((rev, e) -> {
         if (e != null) {
-          done.completeExceptionally(cause(e));
+          done.completeExceptionally(Futures.unwrap(e));
         } else {
           done.complete(null);
         }
@@ -309,9 +264,7 @@ public final class EtcdElector implements Elector {
   public CompletableFuture<Void> handOver() {
     final CompletableFuture<Void> done = new CompletableFuture<>();
     onLoop(() -> {
-      stopping = true;
-      final long id = session;
-      session = 0;
+      final long id = session.stop();
       final CompletableFuture<?>[] resignations = roles.stream().map(r -> resign(r, "shutting down"))
           .toArray(CompletableFuture[]::new);
       CompletableFuture.allOf(resignations)
@@ -325,8 +278,7 @@ public final class EtcdElector implements Elector {
   @Override
   public void close() {
     closed = true;
-    final long id = session;
-    session = 0;
+    final long id = session.stop();
     if (id != 0) {
       store.revokeLease(id).exceptionally(e -> null);
     }
@@ -338,13 +290,5 @@ public final class EtcdElector implements Elector {
     } catch (java.util.concurrent.RejectedExecutionException closing) {
       // closed
     }
-  }
-
-  private static Throwable cause(Throwable e) {
-    Throwable c = e;
-    while (c instanceof CompletionException && c.getCause() != null) {
-      c = c.getCause();
-    }
-    return c;
   }
 }
