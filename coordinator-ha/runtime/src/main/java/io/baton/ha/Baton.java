@@ -71,11 +71,7 @@ public class Baton {
     if (memberConfig.checkInterval().isZero() || memberConfig.checkInterval().isNegative()) {
       throw invalid("baton.members.check-interval", "must be positive");
     }
-    callbacks = Executors.newCachedThreadPool(r -> {
-      final Thread t = new Thread(r, "baton-role-callback");
-      t.setDaemon(true);
-      return t;
-    });
+    callbacks = newCallbackExecutor();
     node = new RaftNode(options);
     node.start();
     store = node.metadata();
@@ -123,11 +119,7 @@ public class Baton {
       throw invalid("baton.etcd.lease-ttl", etcd.leaseTtl().toMillis() + " ms is below etcd's minimum of 2 s");
     }
     final List<RoleManager.RoleSpec> specs = roleSpecs();
-    callbacks = Executors.newCachedThreadPool(r -> {
-      final Thread t = new Thread(r, "baton-role-callback");
-      t.setDaemon(true);
-      return t;
-    });
+    callbacks = newCallbackExecutor();
     final String namespace = etcd.namespace().orElse("/baton/" + config.clusterName() + "/");
     final io.baton.ha.etcd.EtcdMetadataStore etcdStore;
     try {
@@ -151,6 +143,15 @@ public class Baton {
     roles.start();
     LOG.infof("node %s: started on etcd %s, namespace %s, elections %selection/<role>, lease TTL %d s",
         config.nodeId(), endpoints, namespace, namespace, etcd.leaseTtl().toSeconds());
+  }
+
+  /** Where role handlers are called (each role on its own serial view of it): daemon threads "baton-role-callback". */
+  private static ExecutorService newCallbackExecutor() {
+    return Executors.newCachedThreadPool(r -> {
+      final Thread t = new Thread(r, "baton-role-callback");
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   private io.baton.ha.etcd.EtcdMetadataStore closeEtcd;
