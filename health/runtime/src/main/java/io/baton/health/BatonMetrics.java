@@ -71,7 +71,8 @@ public class BatonMetrics {
         .orElse(0.0));
     registry.more().counter("baton.raft.leader.changes", node, this,
         m -> m.baton.startedNode().map(n -> (double) n.leaderChanges()).orElse(0.0));
-    for (MemberState state : MemberState.values()) {
+    for (MemberState state : baton.startedNode().isPresent() ? MemberState.values() : new MemberState[0]) {
+      // members exist on the ratis backend only (on etcd, members() refuses)
       registry.gauge("baton.members", node.and("state", state.name()), this,
           m -> m.baton.members().states().values().stream().filter(s -> s == state).count());
     }
