@@ -1,5 +1,10 @@
 package io.baton.raft;
 
+import io.baton.store.Compare;
+import io.baton.store.KeyValue;
+import io.baton.store.Op;
+import io.baton.store.ReadResult;
+import io.baton.store.Txn;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -17,7 +22,10 @@ import java.util.List;
 final class Codec {
   static final byte VERSION = 1;
 
-  /** TXN_KEY_FENCED is TXN followed by the fence key (older entries never carry one). */
+  /**
+   * TXN carries a fence epoch that is 0 except in entries from before key fences (a Raft-term
+   * fence); TXN_KEY_FENCED is TXN followed by the fence key.
+   */
   private static final byte TXN = 1, TXN_KEY_FENCED = 6, LEASE_GRANT = 2, LEASE_KEEPALIVE = 3, LEASE_REVOKE = 4,
       LEASE_EXPIRE = 5, GET = 10, RANGE = 11;
   private static final byte R_TXN = 1, R_READ = 2, R_LEASE_GRANTED = 3, R_LEASE_DONE = 4, R_FAILURE = 5;
@@ -34,10 +42,10 @@ final class Codec {
     w.b(VERSION);
     if (command instanceof Command.TxnCommand t) {
       final Txn txn = t.txn();
-      w.b(txn.fenceKey() == null ? TXN : TXN_KEY_FENCED);
-      w.l(txn.fenceEpoch());
-      if (txn.fenceKey() != null) {
-        w.s(txn.fenceKey());
+      w.b(txn.fence() == null ? TXN : TXN_KEY_FENCED);
+      w.l(txn.fence() == null ? t.legacyTermFence() : txn.fence().revision());
+      if (txn.fence() != null) {
+        w.s(txn.fence().key());
       }
       w.i(txn.compares().size());
       for (Compare c : txn.compares()) {
@@ -117,7 +125,8 @@ final class Codec {
               default -> throw r.bad("unknown op kind " + kind);
             });
           }
-          yield new Command.TxnCommand(new Txn(compares, ops, fence, fenceKey));
+          yield fenceKey == null ? new Command.TxnCommand(Txn.of(compares, ops), fence)
+              : new Command.TxnCommand(Txn.of(compares, ops).fencedBy(fenceKey, fence));
         }
         case LEASE_GRANT -> new Command.LeaseGrant(r.l());
         case LEASE_KEEPALIVE -> new Command.LeaseKeepAlive(r.l());

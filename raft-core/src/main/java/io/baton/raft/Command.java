@@ -1,5 +1,7 @@
 package io.baton.raft;
 
+import io.baton.store.Txn;
+
 /**
  * What travels through the Raft log (writes) or to a replica's query handler (reads). Encoded by
  * {@link Codec}; applied deterministically by {@link KvState}.
@@ -17,7 +19,16 @@ sealed interface Command {
     boolean stale();
   }
 
-  record TxnCommand(Txn txn) implements Write {}
+  /**
+   * A transaction. {@code legacyTermFence} is non-zero only in log entries written before fences
+   * became key fences (then a transaction could be fenced by the Raft term it entered the log in);
+   * they are still applied as they were when replayed. Nothing creates such entries now.
+   */
+  record TxnCommand(Txn txn, long legacyTermFence) implements Write {
+    TxnCommand(Txn txn) {
+      this(txn, 0);
+    }
+  }
 
   record LeaseGrant(long ttlMillis) implements Write {}
 

@@ -1,5 +1,12 @@
 package io.baton.raft;
 
+import io.baton.store.Compare;
+import io.baton.store.Fence;
+import io.baton.store.KeyValue;
+import io.baton.store.Op;
+import io.baton.store.ReadResult;
+import io.baton.store.Txn;
+import io.baton.store.WatchEvent;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -136,7 +143,7 @@ final class KvState {
   Applied apply(Command.Write command, long index, long term) {
     appliedIndex = Math.max(appliedIndex, index);
     if (command instanceof Command.TxnCommand t) {
-      return applyTxn(t.txn(), term);
+      return applyTxn(t.txn(), t.legacyTermFence(), term);
     } else if (command instanceof Command.LeaseGrant g) {
       leases.put(index, new Lease(index, g.ttlMillis(), new TreeSet<>()));
       return new Applied(new Reply.LeaseGranted(index, g.ttlMillis()), List.of());
@@ -174,17 +181,18 @@ final class KvState {
     return new Applied(new Reply.LeaseDone(commit(events)), events);
   }
 
-  private Applied applyTxn(Txn txn, long term) {
-    if (txn.fenceKey() != null) {
-      final KeyValue fence = data.get(txn.fenceKey());
-      if (fence == null || fence.createRevision() != txn.fenceEpoch()) {
-        return new Applied(new Reply.Failure(Reply.Code.STALE_EPOCH, fence == null ? 0 : fence.createRevision(),
-            "write fenced with epoch " + txn.fenceEpoch() + " of " + txn.fenceKey() + ", which "
-            + (fence == null ? "is no longer held" : "is now held in epoch " + fence.createRevision())), List.of());
+  private Applied applyTxn(Txn txn, long legacyTermFence, long term) {
+    final Fence f = txn.fence();
+    if (f != null) {
+      final KeyValue key = data.get(f.key());
+      if (key == null || key.modRevision() != f.revision()) {
+        return new Applied(new Reply.Failure(Reply.Code.STALE_EPOCH, key == null ? 0 : key.modRevision(),
+            "write fenced with epoch " + f.revision() + " of " + f.key() + ", which "
+            + (key == null ? "is no longer held" : "is now held in epoch " + key.modRevision())), List.of());
       }
-    } else if (txn.fenceEpoch() != 0 && txn.fenceEpoch() != term) {
+    } else if (legacyTermFence != 0 && legacyTermFence != term) {
       return new Applied(new Reply.Failure(Reply.Code.STALE_EPOCH, term, "write fenced with epoch "
-          + txn.fenceEpoch() + " reached the log in epoch " + term), List.of());
+          + legacyTermFence + " reached the log in epoch " + term), List.of());
     }
     for (Compare c : txn.compares()) {
       if (!c.holds(data.get(c.key()))) {

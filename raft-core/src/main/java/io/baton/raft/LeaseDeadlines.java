@@ -1,5 +1,6 @@
 package io.baton.raft;
 
+import io.baton.store.MonotonicClock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;

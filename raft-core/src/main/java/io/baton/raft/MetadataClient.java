@@ -1,5 +1,7 @@
 package io.baton.raft;
 
+import io.baton.store.ForwardingMetadataStore;
+import io.baton.store.NoQuorumException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -40,7 +42,7 @@ public final class MetadataClient extends ForwardingMetadataStore implements Aut
     }
     return new RatisMetadataStore("metadata client of " + clusterName, () -> RaftNode.newClient(clusterName, RaftNode.toRaftPeers(peers),
         requestTimeout, RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES), null,
-        new RequestValidator(RaftNodeOptions.DEFAULT_MAX_VALUE_BYTES, RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES,
+        new RequestValidator(io.baton.store.RequestLimits.DEFAULT, RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES,
             RaftNodeOptions.DEFAULT_ELECTION_TIMEOUT_MAX.toMillis()),
         requestTimeout);
   }
@@ -60,7 +62,7 @@ public final class MetadataClient extends ForwardingMetadataStore implements Aut
       final var role = info.getRoleInfoProto();
       final String leader;
       final long term;
-      String roleName = role.getRole().name();
+      RaftStatus.Role raftRole = RaftStatus.Role.of(role.getRole().name());
       if (role.hasLeaderInfo()) {
         leader = peer.id();
         term = role.getLeaderInfo().getTerm();
@@ -68,11 +70,11 @@ public final class MetadataClient extends ForwardingMetadataStore implements Aut
         final var leaderId = role.hasFollowerInfo() ? role.getFollowerInfo().getLeaderInfo().getId().getId() : null;
         leader = leaderId == null || leaderId.isEmpty() ? null : leaderId.toStringUtf8();
         term = info.getLogInfoProto().getLastEntry().getTerm();
-        if ("LEADER".equals(roleName)) {
-          roleName = "CANDIDATE"; // elected, but its leader state is not set up yet
+        if (raftRole == RaftStatus.Role.LEADER) {
+          raftRole = RaftStatus.Role.CANDIDATE; // elected, but its leader state is not set up yet
         }
       }
-      return new RaftStatus(peer.id(), roleName, term, leader,
+      return new RaftStatus(peer.id(), raftRole, term, leader,
           info.getLogInfoProto().getCommitted().getIndex(), info.getLogInfoProto().getApplied().getIndex(), -1);
     } catch (java.io.IOException | RuntimeException e) {
       // gRPC's blocking stub throws its unchecked StatusRuntimeException for an unreachable node

@@ -1,5 +1,12 @@
 package io.baton.raft;
 
+import io.baton.store.ClosedException;
+import io.baton.store.CompactedException;
+import io.baton.store.ReadResult;
+import io.baton.store.StorageException;
+import io.baton.store.Watch;
+import io.baton.store.WatchEvent;
+import io.baton.store.WatchListener;
 import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;

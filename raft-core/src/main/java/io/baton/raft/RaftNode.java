@@ -1,5 +1,11 @@
 package io.baton.raft;
 
+import io.baton.store.BatonException;
+import io.baton.store.ClosedException;
+import io.baton.store.MetadataStore;
+import io.baton.store.NoQuorumException;
+import io.baton.store.SerialExecutor;
+import io.baton.store.StorageException;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -39,6 +45,7 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.exceptions.ChecksumException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.rpc.SupportedRpcType;
@@ -46,7 +53,6 @@ import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
-import org.apache.ratis.protocol.exceptions.ChecksumException;
 import org.apache.ratis.server.raftlog.segmented.LogSegment;
 import org.apache.ratis.server.raftlog.segmented.LogSegmentPath;
 import org.apache.ratis.server.storage.RaftStorage;
@@ -519,11 +525,11 @@ public final class RaftNode implements AutoCloseable {
   public RaftStatus status() {
     final RaftServer.Division d = divisionOrNull();
     if (d == null) {
-      return new RaftStatus(nodeId(), String.valueOf(state.get()), 0, null, 0, 0, stateMachine.revision());
+      return new RaftStatus(nodeId(), RaftStatus.Role.NONE, 0, null, 0, 0, stateMachine.revision());
     }
     final DivisionInfo info = d.getInfo();
     final RaftPeerId leader = info.getLeaderId();
-    return new RaftStatus(nodeId(), info.getCurrentRole().name(), info.getCurrentTerm(),
+    return new RaftStatus(nodeId(), RaftStatus.Role.of(info.getCurrentRole().name()), info.getCurrentTerm(),
         leader == null ? null : leader.toString(), d.getRaftLog().getLastCommittedIndex(),
         info.getLastAppliedIndex(), stateMachine.revision());
   }

@@ -1,5 +1,6 @@
 package io.baton.raft;
 
+import io.baton.store.MonotonicClock;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -55,7 +56,7 @@ public record RaftNodeOptions(
   public static final Duration DEFAULT_ELECTION_TIMEOUT_MAX = Duration.ofMillis(300);
   public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(3);
   public static final long DEFAULT_SNAPSHOT_THRESHOLD = 10_000;
-  public static final int DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
+  public static final int DEFAULT_MAX_VALUE_BYTES = io.baton.store.RequestLimits.DEFAULT_MAX_VALUE_BYTES;
   public static final int DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
   public static final long DEFAULT_LOG_SEGMENT_BYTES = 8L * 1024 * 1024;
   public static final int DEFAULT_WATCH_HISTORY = 10_000;
@@ -145,8 +146,23 @@ public record RaftNodeOptions(
     }
   }
 
-  private static IllegalArgumentException invalid(String option, String problem) {
-    return new IllegalArgumentException("invalid raft node option '" + option + "': " + problem);
+  private static InvalidOptionException invalid(String option, String problem) {
+    return new InvalidOptionException(option, problem);
+  }
+
+  /** An option with a value a node cannot run with; {@link #option()} names it (a record component). */
+  public static final class InvalidOptionException extends IllegalArgumentException {
+    private final String option;
+
+    InvalidOptionException(String option, String problem) {
+      super("invalid raft node option '" + option + "': " + problem);
+      this.option = option;
+    }
+
+    /** The option's name, as the record component ({@code electionTimeoutMin}, say). */
+    public String option() {
+      return option;
+    }
   }
 
   /** How long a leader may act on a majority's last acknowledgement. */

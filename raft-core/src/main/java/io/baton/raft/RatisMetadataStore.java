@@ -1,5 +1,18 @@
 package io.baton.raft;
 
+import io.baton.store.BatonException;
+import io.baton.store.ClosedException;
+import io.baton.store.Futures;
+import io.baton.store.MetadataStore;
+import io.baton.store.NoQuorumException;
+import io.baton.store.NotLeaderException;
+import io.baton.store.ReadConsistency;
+import io.baton.store.ReadResult;
+import io.baton.store.StaleEpochException;
+import io.baton.store.Txn;
+import io.baton.store.TxnResult;
+import io.baton.store.Watch;
+import io.baton.store.WatchListener;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -12,7 +25,6 @@ import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
-import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 
 /**
@@ -60,7 +72,7 @@ final class RatisMetadataStore implements MetadataStore {
   @Override
   public CompletableFuture<TxnResult> txn(Txn txn) {
     return write(new Command.TxnCommand(txn), reply -> {
-      final Reply.TxnDone done = expect(reply, Reply.TxnDone.class, txn.fenceEpoch());
+      final Reply.TxnDone done = expect(reply, Reply.TxnDone.class, txn.fence() == null ? 0 : txn.fence().revision());
       return new TxnResult(done.succeeded(), done.revision());
     });
   }
@@ -229,9 +241,9 @@ final class RatisMetadataStore implements MetadataStore {
       // an earlier request on the same client exhausted its retries; the client is being replaced
       return new NoQuorumException(what + " failed together with an earlier request that got no majority; retry", e);
     }
-    if (e instanceof NotLeaderException nle) {
+    if (e instanceof org.apache.ratis.protocol.exceptions.NotLeaderException nle) {
       final String leader = nle.getSuggestedLeader() == null ? null : nle.getSuggestedLeader().getId().toString();
-      return new io.baton.raft.NotLeaderException(what + " reached a node that is not the leader"
+      return new io.baton.store.NotLeaderException(what + " reached a node that is not the leader"
           + (leader == null ? "" : "; the leader is " + leader), leader);
     }
     if (e instanceof TimeoutException) {

@@ -1,5 +1,7 @@
 package io.baton.raft;
 
+import io.baton.store.ReadResult;
+
 /** The answer to a {@link Command}, encoded by {@link Codec}. */
 sealed interface Reply {
 

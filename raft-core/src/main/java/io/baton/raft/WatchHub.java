@@ -1,5 +1,10 @@
 package io.baton.raft;
 
+import io.baton.store.BatonException;
+import io.baton.store.CompactedException;
+import io.baton.store.Watch;
+import io.baton.store.WatchEvent;
+import io.baton.store.WatchListener;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;

@@ -3,6 +3,11 @@ package io.baton.raft;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.baton.store.Compare;
+import io.baton.store.KeyValue;
+import io.baton.store.Op;
+import io.baton.store.Txn;
+import io.baton.store.WatchEvent;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -83,34 +88,39 @@ class KvStateTest {
   }
 
   @Test
-  void fenceRejectsAnyOtherTerm() {
-    final Txn fenced = Txn.of(List.of(), List.of(Op.put("a", "1"))).fenced(4);
-    final KvState.Applied stale = s.apply(new Command.TxnCommand(fenced), 1, 5);
+  void legacyTermFencedEntriesApplyAsTheyDidWhenWritten() {
+    final Txn txn = Txn.of(List.of(), List.of(Op.put("a", "1")));
+    final KvState.Applied stale = s.apply(new Command.TxnCommand(txn, 4), 1, 5);
     assertThat(stale.reply()).isInstanceOf(Reply.Failure.class);
     assertThat(((Reply.Failure) stale.reply()).code()).isEqualTo(Reply.Code.STALE_EPOCH);
     assertThat(((Reply.Failure) stale.reply()).detail()).isEqualTo(5);
     assertThat(s.get("a").kvs()).isEmpty();
-    assertThat(((Reply.TxnDone) s.apply(new Command.TxnCommand(fenced), 2, 4).reply()).succeeded()).isTrue();
+    assertThat(((Reply.TxnDone) s.apply(new Command.TxnCommand(txn, 4), 2, 4).reply()).succeeded()).isTrue();
   }
 
   @Test
-  void keyFenceHoldsOnlyWhileTheKeyKeepsItsCreateRevision() {
-    put("lock", "n1"); // created at revision 1: epoch 1
+  void keyFenceHoldsOnlyWhileTheKeyKeepsTheRevisionItWasLastWrittenAt() {
+    put("lock", "n1"); // written at revision 1: epoch 1
     final Txn fenced = Txn.of(List.of(), List.of(Op.put("a", "1"))).fencedBy("lock", 1);
     assertThat(((Reply.TxnDone) apply(new Command.TxnCommand(fenced)).reply()).succeeded()).isTrue();
-    put("lock", "n1-again"); // an update keeps the create revision, so the epoch holds
     assertThat(((Reply.TxnDone) apply(new Command.TxnCommand(fenced)).reply()).succeeded()).isTrue();
+    put("lock", "n1-again"); // written again: a newer epoch (the write's revision)
+    final KvState.Applied rewritten = apply(new Command.TxnCommand(fenced));
+    assertThat(((Reply.Failure) rewritten.reply()).code()).isEqualTo(Reply.Code.STALE_EPOCH);
+    assertThat(((Reply.Failure) rewritten.reply()).detail()).isEqualTo(s.get("lock").first().orElseThrow().modRevision());
     txn(List.of(), List.of(Op.delete("lock")));
     final KvState.Applied gone = apply(new Command.TxnCommand(fenced));
     assertThat(((Reply.Failure) gone.reply()).code()).isEqualTo(Reply.Code.STALE_EPOCH);
     assertThat(((Reply.Failure) gone.reply()).message()).contains("lock", "no longer held");
     put("lock", "n2"); // re-created: a newer epoch
-    final long newEpoch = s.get("lock").first().orElseThrow().createRevision();
+    final long newEpoch = s.get("lock").first().orElseThrow().modRevision();
     final KvState.Applied stale = apply(new Command.TxnCommand(fenced));
     assertThat(((Reply.Failure) stale.reply()).detail()).isEqualTo(newEpoch);
     assertThat(s.get("a").first().orElseThrow().version()).isEqualTo(2); // the two accepted writes only
     assertThatThrownBy(() -> Txn.of(List.of(), List.of()).fencedBy("lock", 0))
         .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Txn.of(List.of(), List.of(Op.put("lock", "mine"))).fencedBy("lock", 1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("its own fence key");
   }
 
   @Test

@@ -2,6 +2,13 @@ package io.baton.raft;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.baton.store.BatonException;
+import io.baton.store.CompactedException;
+import io.baton.store.Op;
+import io.baton.store.Txn;
+import io.baton.store.Watch;
+import io.baton.store.WatchEvent;
+import io.baton.store.WatchListener;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -12,9 +19,19 @@ class WatchHubTest {
   private final WatchHub hub = new WatchHub(Runnable::run, "t");
   private long index;
 
-  private final RecordingListener listener = new RecordingListener();
-  private final List<WatchEvent> seen = listener.events;
-  private final List<BatonException> errors = listener.errors;
+  private final List<WatchEvent> seen = new ArrayList<>();
+  private final List<BatonException> errors = new ArrayList<>();
+  private final WatchListener listener = new WatchListener() {
+    @Override
+    public void onEvent(WatchEvent event) {
+      seen.add(event);
+    }
+
+    @Override
+    public void onError(BatonException error) {
+      errors.add(error);
+    }
+  };
 
   private void put(String... keys) {
     final List<Op> ops = new ArrayList<>();

@@ -17,7 +17,7 @@ public interface BatonConfig {
   String nodeId();
 
   /** The cluster's name; every node of one cluster uses the same (it names the Raft group). */
-  @WithDefault("baton")
+  @WithDefault(io.baton.raft.RaftNodeOptions.DEFAULT_CLUSTER_NAME)
   String clusterName();
 
   /** The voting members as {@code id=host:port} (IPv6 as {@code [::1]}), comma-separated; this node's entry is its Raft address. Required with the ratis backend. */
@@ -35,9 +35,9 @@ public interface BatonConfig {
   Raft raft();
 
   /**
-   * Where roles are active: {@code leader} (every role on the Raft leader; takeover = one Raft
-   * election) or {@code spread} (roles spread over the live nodes through role leases; takeover =
-   * about one {@code baton.spread.session-ttl}).
+   * Where roles are active: {@code leader} (on ratis: every role on the Raft leader, a takeover is
+   * one Raft election; on etcd: each role an etcd election) or {@code spread} (roles spread over the
+   * live nodes through role leases; a takeover is about one {@code baton.spread.session-ttl}).
    */
   @WithDefault("leader")
   PlacementKind placement();
@@ -79,7 +79,7 @@ public interface BatonConfig {
 
   /** Spread placement. */
   interface Spread {
-    /** How long a node's session (and its role leases) outlives its last keep-alive; at least 200ms, and well above a Raft election. */
+    /** How long a node's session (and its role leases) outlives its last keep-alive; at least 200ms (2s on etcd), and well above a Raft election. */
     @WithDefault("2s")
     Duration sessionTtl();
 
@@ -88,23 +88,22 @@ public interface BatonConfig {
     Duration rebalanceAfter();
   }
 
-  /** Raft timing and limits. */
+  /**
+   * Raft timing and limits. Unset properties take raft-core's defaults ({@code RaftNodeOptions},
+   * listed in the README), so that every default is written once.
+   */
   interface Raft {
-    /** Lower bound of the randomized election timeout. */
-    @WithDefault("150ms")
-    Duration electionTimeoutMin();
+    /** Lower bound of the randomized election timeout: how long followers wait in silence before electing. */
+    java.util.Optional<Duration> electionTimeoutMin();
 
     /** Upper bound of the randomized election timeout. */
-    @WithDefault("300ms")
-    Duration electionTimeoutMax();
+    java.util.Optional<Duration> electionTimeoutMax();
 
     /** How long a metadata read or write may wait for a majority. */
-    @WithDefault("3s")
-    Duration requestTimeout();
+    java.util.Optional<Duration> requestTimeout();
 
     /** Log entries applied between automatic snapshots. */
-    @WithDefault("10000")
-    long snapshotThreshold();
+    java.util.OptionalLong snapshotThreshold();
   }
 
   /** Failure detection of members. */
@@ -120,6 +119,13 @@ public interface BatonConfig {
     /** How often the active node checks its members' silence. */
     @WithDefault("500ms")
     Duration checkInterval();
+
+    /**
+     * The role whose active node takes members' heartbeats and runs their failure detector; its
+     * handler (and every other handler active on that node) hears of their transitions. Default: the
+     * first role by name.
+     */
+    java.util.Optional<String> role();
   }
 
   /** One role. */

@@ -20,21 +20,20 @@ import io.baton.ha.grpc.TransferRoleResponse;
 import io.baton.ha.grpc.WatchRequest;
 import io.baton.ha.grpc.WatchRolesRequest;
 import io.baton.ha.grpc.WriteResponse;
-import io.baton.raft.BatonException;
-import io.baton.raft.ClosedException;
-import io.baton.raft.CompactedException;
-import io.baton.raft.KeyValue;
-import io.baton.raft.MetadataStore;
-import io.baton.raft.NoQuorumException;
-import io.baton.raft.NotLeaderException;
-import io.baton.raft.RaftStatus;
-import io.baton.raft.ReadConsistency;
-import io.baton.raft.ReadResult;
-import io.baton.raft.StaleEpochException;
-import io.baton.raft.TxnResult;
-import io.baton.raft.Watch;
-import io.baton.raft.WatchEvent;
-import io.baton.raft.WatchListener;
+import io.baton.store.BatonException;
+import io.baton.store.ClosedException;
+import io.baton.store.CompactedException;
+import io.baton.store.KeyValue;
+import io.baton.store.MetadataStore;
+import io.baton.store.NoQuorumException;
+import io.baton.store.NotLeaderException;
+import io.baton.store.ReadConsistency;
+import io.baton.store.ReadResult;
+import io.baton.store.StaleEpochException;
+import io.baton.store.TxnResult;
+import io.baton.store.Watch;
+import io.baton.store.WatchEvent;
+import io.baton.store.WatchListener;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -63,23 +62,23 @@ public class BatonGrpcService extends BatonGrpc.BatonImplBase {
 
   @Override
   public void status(StatusRequest request, StreamObserver<StatusResponse> out) {
-    call(out, () -> {
-      final StatusResponse.Builder b = StatusResponse.newBuilder()
-          .setNode(baton.nodeId())
-          .setBackend(baton.backendName())
-          .setPlacement(baton.placementName());
-      for (RoleStatus r : baton.roles()) {
-        b.addRoles(toProto(r, baton.nodeId()));
-      }
-      baton.startedNode().ifPresent(node -> { // absent on the etcd backend
-        final RaftStatus raft = node.status();
-        b.setRaft(io.baton.ha.grpc.RaftStatus.newBuilder().setTerm(raft.term())
-            .setLeader(raft.leader() == null ? "" : raft.leader())
-            .setCommitIndex(raft.commitIndex()).setAppliedIndex(raft.appliedIndex()));
-        baton.members().states().forEach((m, s) -> b.putMembers(m, s.name()));
-      });
-      return CompletableFuture.completedFuture(b.build());
-    });
+    call(out, () -> CompletableFuture.completedFuture(toProto(baton.status())));
+  }
+
+  /** The gRPC reply of a node status: the same record as {@code GET /baton/status}. */
+  static StatusResponse toProto(NodeStatus status) {
+    final StatusResponse.Builder b = StatusResponse.newBuilder()
+        .setNode(status.node())
+        .setBackend(status.backend())
+        .setPlacement(status.placement());
+    for (RoleStatus r : status.roles()) {
+      b.addRoles(toProto(r, status.node()));
+    }
+    status.members().forEach((m, state) -> b.putMembers(m, state.name()));
+    status.raft().ifPresent(raft -> b.setRaft(io.baton.ha.grpc.RaftStatus.newBuilder().setTerm(raft.term())
+        .setLeader(raft.leader() == null ? "" : raft.leader())
+        .setCommitIndex(raft.commitIndex()).setAppliedIndex(raft.appliedIndex())));
+    return b.build();
   }
 
   @Override
@@ -220,7 +219,7 @@ public class BatonGrpcService extends BatonGrpc.BatonImplBase {
 
   /** The gRPC status of a failure (see the error table in baton.proto). */
   static StatusRuntimeException statusOf(Throwable error) {
-    final Throwable e = io.baton.raft.Futures.unwrap(error);
+    final Throwable e = io.baton.store.Futures.unwrap(error);
     final String message = String.valueOf(e.getMessage());
     if (e instanceof NotLeaderException notLeader) {
       final Metadata trailers = new Metadata();

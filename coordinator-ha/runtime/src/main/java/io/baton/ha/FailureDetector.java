@@ -1,6 +1,6 @@
 package io.baton.ha;
 
-import io.baton.raft.MonotonicClock;
+import io.baton.store.MonotonicClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,65 +1,68 @@
 package io.baton.ha;
 
-import io.baton.raft.Compare;
-import io.baton.raft.Futures;
-import io.baton.raft.KeyValue;
-import io.baton.raft.MetadataStore;
-import io.baton.raft.MonotonicClock;
-import io.baton.raft.Op;
-import io.baton.raft.RaftNode;
-import io.baton.raft.ReadConsistency;
-import io.baton.raft.ReadResult;
-import io.baton.raft.StaleEpochException;
-import io.baton.raft.Txn;
+import io.baton.store.Compare;
+import io.baton.store.Futures;
+import io.baton.store.KeyValue;
+import io.baton.store.MetadataStore;
+import io.baton.store.MonotonicClock;
+import io.baton.store.Op;
+import io.baton.store.ReadConsistency;
+import io.baton.store.ReadResult;
+import io.baton.store.Txn;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@link Placement.Spread}: roles held through role leases in the replicated store.
+ * {@link Placement.Spread}: roles held through role leases in the metadata store, on any backend
+ * (it needs nothing but leases and transactions).
  *
  * <p>Each node keeps a <em>session</em>: a lease of {@code sessionTtl}, kept alive every sixth of
- * it, with its presence key {@code baton/nodes/<node>} bound to it. A role is held by the node
- * whose key {@code baton/roles/<role>/holder} (value: node id, bound to its session) exists; the
- * epoch is that key's create revision, and the fence of the role's writes
- * ({@link io.baton.raft.Txn#fencedBy}). A node takes a vacant role with a compare-and-set on the
- * key's absence.
+ * it, with its presence key {@link Keys#node} bound to it. A role is held by the node whose key
+ * {@link Keys#holder} (value: node id, bound to its session) exists; the epoch is the revision that
+ * key was written at, and the fence of the role's writes ({@link io.baton.store.Fence}). A node
+ * takes a vacant role with a compare-and-set on the key's absence.
  *
  * <p><b>Safety.</b> The holder counts its session as valid for 3/4 of the TTL after the
- * <em>sending</em> of the last keep-alive that succeeded; the leader expires the session no sooner
- * than a full TTL after it applied that keep-alive (a new leader restarts every TTL), and only then
- * can another node create the holder key. So the old holder has stopped before a new one starts,
- * given clocks that run at about the same rate.
+ * <em>sending</em> of the last keep-alive that succeeded; the store expires the session no sooner
+ * than a full TTL after it received that keep-alive (a new Raft leader restarts every TTL), and only
+ * then can another node create the holder key. So the old holder has stopped before a new one
+ * starts, given clocks that run at about the same rate.
  *
  * <p><b>Who takes a vacant role.</b> The live nodes (those with a presence key) in this order: a
- * transfer target named in {@code baton/roles/<role>/target} (an operator's), or else the node the
- * last holder handed the role to ({@code baton/roles/<role>/handover}), then by the number of roles they hold,
- * then by a hash of role and node. The first takes the role at once, the n-th after n grace periods
- * of vacancy, so a slow or lagging node does not leave a role vacant. Rebalancing: a node that holds
- * more than its share of roles hands one over per {@code rebalanceAfter} to the least loaded node
- * that has been live that long; a role moved by {@link #transfer} stays where it was sent.
+ * transfer target named in {@link Keys#target} (an operator's), or else the node the last holder
+ * handed the role to ({@link Keys#handover}), then by the number of roles they hold, then by a hash
+ * of role and node. The first takes the role at once, the n-th after n grace periods of vacancy, so
+ * a slow or lagging node does not leave a role vacant. Rebalancing: a node that holds more than its
+ * share of roles hands one over per {@code rebalanceAfter} to the least loaded node that has been
+ * live that long; a role moved by {@link #transfer} stays where it was sent.
  *
- * <p>All state changes run on the loop thread; {@link #confirmedEpoch} may be called from any.
+ * <p>All state changes run on the loop thread, and every request is asynchronous: a store that
+ * does not answer (etcd down, no quorum) only delays the view, while the session deadline keeps
+ * being checked. {@link #confirmedEpoch} may be called from any thread.
  */
 final class LeaseElector implements Elector {
   private static final Logger LOG = LoggerFactory.getLogger(LeaseElector.class);
-  static final String NODES = "baton/nodes/";
 
-  private final RaftNode node;
+  /** What one tick read from the store (this node's replica on Ratis; etcd serializable reads). */
+  private record View(Set<String> live, Map<String, KeyValue> holders, Map<String, String> targets,
+      Map<String, String> handovers, long revision) {}
+
   private final MetadataStore store;
   private final String me;
   private final List<String> roles;
@@ -67,10 +70,12 @@ final class LeaseElector implements Elector {
   private final MonotonicClock clock;
   private final long ttlNanos;
   private final long graceNanos;
-
-  private Executor loop;
-  private volatile boolean closed;
+  private final long moveTimeoutNanos;
+  private final ElectorLoop loop;
   private final LeaseSession session;
+  private final RoleMoves moves = new RoleMoves();
+
+  private volatile boolean closed;
   /** Roles this node holds, with their epochs, confirmed by its own create-and-set and still seen locally. */
   private final Map<String, Long> held = new ConcurrentHashMap<>();
   /** Roles with an activation on this node, and its epoch (guarded by this). */
@@ -79,8 +84,8 @@ final class LeaseElector implements Elector {
   private final Set<String> handoverNames = ConcurrentHashMap.newKeySet();
   /** Roles being handed over: no longer confirmed; the key is deleted once the handler stopped. */
   private final Map<String, String> handingOverTo = new ConcurrentHashMap<>();
-  /** Holder keys to delete (fenced by their epoch), with the node to name as target (or ""). */
-  private final Map<String, long[]> toDelete = new HashMap<>();
+  /** Holder keys to delete if still written at their epoch, with the node to name as the next holder (or ""). */
+  private final Map<String, Long> toDelete = new HashMap<>();
   private final Map<String, String> toDeleteTarget = new HashMap<>();
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
   /** Roles this node took as a transfer's target: rebalancing leaves them where the operator put them. */
@@ -91,24 +96,27 @@ final class LeaseElector implements Elector {
   private final Map<String, Long> firstSeen = new HashMap<>();
   private long lastRebalance;
   private volatile Map<String, String> holders = Map.of();
-  private final List<PendingTransfer> transfers = new ArrayList<>();
+  /** Loop-thread state: a read in flight, and whether the last read failure was logged. */
+  private boolean readInFlight;
+  private final FailureRun readFailures = new FailureRun(LOG);
 
-  private record PendingTransfer(String role, String target, long deadline, CompletableFuture<Void> done) {
-  }
-
-  LeaseElector(RaftNode node, List<String> roles, Placement.Spread spread, Duration checkInterval,
-      MonotonicClock clock) {
-    this.node = node;
-    this.store = node.metadata();
-    this.me = node.nodeId();
+  /**
+   * @param moveTimeout how long a transfer or handover may take before it counts as failed
+   */
+  LeaseElector(String nodeId, MetadataStore store, List<String> roles, Placement.Spread spread,
+      Duration checkInterval, Duration moveTimeout, MonotonicClock clock) {
+    this.me = Objects.requireNonNull(nodeId, "nodeId");
+    this.store = Objects.requireNonNull(store, "store");
     this.roles = List.copyOf(new TreeSet<>(roles));
-    this.spread = spread;
-    this.clock = clock;
+    this.spread = Objects.requireNonNull(spread, "spread");
+    this.clock = Objects.requireNonNull(clock, "clock");
     this.ttlNanos = spread.sessionTtl().toNanos();
     this.graceNanos = Math.max(checkInterval.toNanos() * 4, ttlNanos / 10);
+    this.moveTimeoutNanos = moveTimeout.toNanos();
+    this.loop = new ElectorLoop(me);
     this.session = new LeaseSession(me, "session", store, spread.sessionTtl(), spread.sessionTtl().dividedBy(6),
         spread.sessionTtl().dividedBy(4).multipliedBy(3), clock,
-        id -> store.put(NODES + me, me.getBytes(StandardCharsets.UTF_8), id), new LeaseSession.Listener() {
+        id -> store.put(Keys.node(me), me.getBytes(StandardCharsets.UTF_8), id), new LeaseSession.Listener() {
           @Override
           public void expired(long id) {
             held.clear(); // every role lease of it is gone
@@ -117,31 +125,17 @@ final class LeaseElector implements Elector {
         });
   }
 
-  static String holderKey(String role) {
-    return RoleManager.ROLE_PREFIX + role + "/holder";
-  }
-
-  /** Where {@link #transfer} names the node an operator sends a role to. */
-  static String targetKey(String role) {
-    return RoleManager.ROLE_PREFIX + role + "/target";
-  }
-
-  /** Where a holder handing a role over (rebalancing, shutting down) names the node it chose. */
-  static String handoverKey(String role) {
-    return RoleManager.ROLE_PREFIX + role + "/handover";
-  }
-
   @Override
-  public void start(Executor loop, Runnable wake) {
-    this.loop = loop;
-    session.start(loop);
+  public void start(Executor loopThread, Runnable wake) {
+    loop.start(loopThread);
+    session.start(loopThread);
     lastRebalance = clock.nanoTime();
   }
 
   @Override
   public long confirmedEpoch(String role) {
     final Long epoch = held.get(role);
-    if (epoch == null || handingOverTo.containsKey(role) || !sessionValid()) {
+    if (epoch == null || handingOverTo.containsKey(role) || !session.valid()) {
       return 0;
     }
     return epoch;
@@ -156,24 +150,20 @@ final class LeaseElector implements Elector {
     return true;
   }
 
-  private boolean sessionValid() {
-    return session.valid();
-  }
-
-  @Override
-  public long activationRevision(String role, long epoch) {
-    return epoch; // the replica must have applied the holder key's creation, and so all before it
-  }
-
   @Override
   public MetadataStore fence(MetadataStore base, String role, long epoch) {
-    return base.fencedBy(holderKey(role), epoch);
+    return base.fencedBy(Keys.holder(role), epoch);
   }
 
   @Override
   public String activeNode(String role) {
     final String holder = holders.get(role);
     return me.equals(holder) && confirmedEpoch(role) == 0 ? handingOverTo.get(role) : holder;
+  }
+
+  private String confirmedHolder(String role) {
+    final String holder = holders.get(role);
+    return me.equals(holder) && confirmedEpoch(role) == 0 ? null : holder;
   }
 
   // ---- the loop --------------------------------------------------------------------------
@@ -183,81 +173,94 @@ final class LeaseElector implements Elector {
     if (closed) {
       return;
     }
-    final long now = clock.nanoTime();
     session.tick();
-    final Set<String> live = liveNodes(now);
-    final Map<String, String> seen = new HashMap<>();
-    final Map<String, KeyValue> holderKvs = new HashMap<>();
-    final Map<String, String> targets = new HashMap<>();
-    final Map<String, String> handovers = new HashMap<>();
-    long appliedRevision = Long.MAX_VALUE;
-    for (String role : roles) {
-      final ReadResult read = store.get(holderKey(role), ReadConsistency.STALE).join();
-      appliedRevision = Math.min(appliedRevision, read.revision());
-      final KeyValue holder = read.first().orElse(null);
-      final KeyValue target = local(targetKey(role));
-      final KeyValue handover = local(handoverKey(role));
-      if (handover != null) {
-        handovers.put(role, handover.valueAsString());
-      }
-      holderKvs.put(role, holder);
-      if (holder != null) {
-        seen.put(role, holder.valueAsString());
-      }
-      if (target != null) {
-        targets.put(role, target.valueAsString());
-      }
+    if (readInFlight) {
+      return;
     }
-    holders = Map.copyOf(seen);
-    final Map<String, Integer> load = loadOf(live, seen);
+    readInFlight = true;
+    final CompletableFuture<ReadResult> nodes = store.range(Keys.NODES, ReadConsistency.STALE);
+    final Map<String, List<CompletableFuture<ReadResult>>> reads = new LinkedHashMap<>();
     for (String role : roles) {
-      final KeyValue holder = holderKvs.get(role);
+      reads.put(role, List.of(store.get(Keys.holder(role), ReadConsistency.STALE),
+          store.get(Keys.target(role), ReadConsistency.STALE), store.get(Keys.handover(role), ReadConsistency.STALE)));
+    }
+    final List<CompletableFuture<?>> all = new ArrayList<>();
+    all.add(nodes);
+    reads.values().forEach(all::addAll);
+    CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> loop.run(() -> {
+      readInFlight = false;
+      if (e != null) {
+        readFailures.failed("node " + me + ": reading the role keys (the role view is stale meanwhile)", e);
+        return;
+      }
+      readFailures.succeeded("node " + me + ": the role keys can be read again");
+      final Set<String> liveNodes = new TreeSet<>();
+      long revision = nodes.join().revision();
+      for (KeyValue kv : nodes.join().kvs()) {
+        liveNodes.add(kv.key().substring(Keys.NODES.length()));
+      }
+      final Map<String, KeyValue> holderKvs = new HashMap<>();
+      final Map<String, String> targets = new HashMap<>();
+      final Map<String, String> handovers = new HashMap<>();
+      for (Map.Entry<String, List<CompletableFuture<ReadResult>>> r : reads.entrySet()) {
+        final ReadResult holder = r.getValue().get(0).join();
+        revision = Math.min(revision, holder.revision());
+        holder.first().ifPresent(kv -> holderKvs.put(r.getKey(), kv));
+        r.getValue().get(1).join().first().ifPresent(kv -> targets.put(r.getKey(), kv.valueAsString()));
+        r.getValue().get(2).join().first().ifPresent(kv -> handovers.put(r.getKey(), kv.valueAsString()));
+      }
+      decide(new View(liveNodes, holderKvs, targets, handovers, revision));
+    }));
+  }
+
+  private void decide(View view) {
+    if (closed) {
+      return;
+    }
+    final long now = clock.nanoTime();
+    firstSeen.keySet().retainAll(view.live());
+    for (String n : view.live()) {
+      firstSeen.putIfAbsent(n, now);
+    }
+    final Map<String, String> seen = new HashMap<>();
+    view.holders().forEach((role, kv) -> seen.put(role, kv.valueAsString()));
+    holders = Map.copyOf(seen);
+    final Map<String, Integer> load = loadOf(view.live(), seen);
+    for (String role : roles) {
+      final KeyValue holder = view.holders().get(role);
       final Long mine = held.get(role);
       // (the local replica may not have applied this node's own take-over yet: judge only once it has)
-      if (mine != null && appliedRevision >= mine && (holder == null || holder.createRevision() != mine)) {
+      if (mine != null && view.revision() >= mine && (holder == null || holder.modRevision() != mine)) {
         held.remove(role);
         handingOverTo.remove(role);
         LOG.info("node {} role={} epoch={}: role lease gone (session expired or key deleted)", me, role, mine);
       }
       if (holder == null) {
         vacantSince.putIfAbsent(role, now);
-        maybeAcquire(role, targets.get(role), handovers.get(role), live, load, now);
+        maybeAcquire(role, view.targets().get(role), view.handovers().get(role), view.live(), load, now);
         continue;
       }
       vacantSince.remove(role);
       if (mine == null && me.equals(holder.valueAsString()) && !toDelete.containsKey(role) && !inFlight.contains(role)
-          && released.getOrDefault(role, 0L) != holder.createRevision()) {
+          && released.getOrDefault(role, 0L) != holder.modRevision()) {
         // a holder key of an earlier life of this node: free the role rather than wait for that session to expire
         LOG.info("node {} role={} epoch={}: found this node's role lease from before a restart; releasing it", me,
-            role, holder.createRevision());
-        toDelete.put(role, new long[] {holder.createRevision()});
+            role, holder.modRevision());
+        toDelete.put(role, holder.modRevision());
         toDeleteTarget.put(role, "");
       }
-      if (mine != null && holder.createRevision() == mine && !handingOverTo.containsKey(role)) {
-        final String target = targets.get(role);
-        if (target != null && !target.equals(me) && live.contains(target)) {
+      if (mine != null && holder.modRevision() == mine && !handingOverTo.containsKey(role)) {
+        final String target = view.targets().get(role);
+        if (target != null && !target.equals(me) && view.live().contains(target)) {
           handOver(role, target, "transfer requested", false);
         } else if (target != null && target.equals(me)) {
           deleteTargetIfStill(role, target);
         }
       }
     }
-    maybeRebalance(live, load, now);
+    maybeRebalance(view.live(), load, now);
     retryDeletes();
-    completeTransfers(now);
-  }
-
-  /** Nodes with a presence key, and since when this node has seen each. */
-  private Set<String> liveNodes(long now) {
-    final Set<String> live = new TreeSet<>();
-    for (KeyValue kv : store.range(NODES, ReadConsistency.STALE).join().kvs()) {
-      live.add(kv.key().substring(NODES.length()));
-    }
-    firstSeen.keySet().retainAll(live);
-    for (String n : live) {
-      firstSeen.putIfAbsent(n, now);
-    }
-    return live;
+    moves.check(now, this::confirmedHolder);
   }
 
   private static Map<String, Integer> loadOf(Set<String> live, Map<String, String> holderByRole) {
@@ -273,7 +276,7 @@ final class LeaseElector implements Elector {
    */
   private void maybeAcquire(String role, String target, String handover, Set<String> live, Map<String, Integer> load,
       long now) {
-    if (!sessionValid() || session.remainingNanos() < ttlNanos / 4 || inFlight.contains(role) || !live.contains(me)) {
+    if (!session.valid() || session.remainingNanos() < ttlNanos / 4 || inFlight.contains(role) || !live.contains(me)) {
       return;
     }
     final List<String> order = new ArrayList<>(live);
@@ -288,14 +291,15 @@ final class LeaseElector implements Elector {
     }
     inFlight.add(role);
     final long id = session.id();
-    final String key = holderKey(role);
+    final String key = Keys.holder(role);
     final Txn txn = Txn.of(List.of(Compare.absent(key)),
-        List.of(new Op.Put(key, me.getBytes(StandardCharsets.UTF_8), id), Op.delete(targetKey(role)),
-            Op.delete(handoverKey(role))));
-    store.txn(txn).whenComplete((r, e) -> onLoop(() -> {
+        List.of(new Op.Put(key, me.getBytes(StandardCharsets.UTF_8), id), Op.delete(Keys.target(role)),
+            Op.delete(Keys.handover(role))));
+    store.txn(txn).whenComplete((r, e) -> loop.run(() -> {
       inFlight.remove(role);
       if (e != null) {
-        LOG.debug("node {} role={}: taking the role lease failed: {}", me, role, Futures.unwrap(e).toString());
+        LOG.info("node {} role={}: taking the vacant role lease failed, retrying on the next check: {}", me, role,
+            Futures.unwrap(e).toString());
       } else if (r.succeeded() && session.id() == id && !closed) {
         held.put(role, r.revision());
         if (me.equals(target)) {
@@ -306,7 +310,7 @@ final class LeaseElector implements Elector {
         LOG.info("node {} role={} epoch={}: took the role lease (rank {} of {} live nodes)", me, role,
             r.revision(), rank + 1, live.size());
       } else if (r.succeeded()) {
-        toDelete.put(role, new long[] {r.revision()}); // session replaced or closing meanwhile: free it again
+        toDelete.put(role, r.revision()); // session replaced or closing meanwhile: free it again
         toDeleteTarget.put(role, "");
       }
     }));
@@ -333,7 +337,7 @@ final class LeaseElector implements Elector {
 
   @Override
   public void released(String role, long epoch) {
-    onLoop(() -> releaseOnLoop(role, epoch));
+    loop.run(() -> releaseOnLoop(role, epoch));
   }
 
   private synchronized void releaseOnLoop(String role, long epoch) {
@@ -341,35 +345,37 @@ final class LeaseElector implements Elector {
     final String handedTo = handingOverTo.remove(role);
     final String target = handoverNames.remove(role) ? handedTo : null;
     held.remove(role, epoch);
-    toDelete.put(role, new long[] {epoch});
+    toDelete.put(role, epoch);
     toDeleteTarget.put(role, target == null ? "" : target);
     retryDeletes();
   }
 
+  /** Deletes released holder keys that are still at their epoch (resign only what is yours); retried until the store answers. */
   private void retryDeletes() {
-    for (Iterator<Map.Entry<String, long[]>> it = toDelete.entrySet().iterator(); it.hasNext(); ) {
-      final Map.Entry<String, long[]> e = it.next();
+    for (Iterator<Map.Entry<String, Long>> it = toDelete.entrySet().iterator(); it.hasNext(); ) {
+      final Map.Entry<String, Long> e = it.next();
       final String role = e.getKey();
-      final long epoch = e.getValue()[0];
+      final long epoch = e.getValue();
       if (inFlight.contains(role)) {
         continue;
       }
       final String target = toDeleteTarget.getOrDefault(role, "");
-      final List<Op> ops = target.isEmpty() ? List.of(Op.delete(holderKey(role)))
-          : List.of(Op.delete(holderKey(role)), Op.put(handoverKey(role), target));
+      final List<Op> ops = target.isEmpty() ? List.of(Op.delete(Keys.holder(role)))
+          : List.of(Op.delete(Keys.holder(role)), Op.put(Keys.handover(role), target));
       inFlight.add(role);
       it.remove();
       toDeleteTarget.remove(role);
-      store.txn(Txn.of(List.of(), ops).fencedBy(holderKey(role), epoch)).whenComplete((r, err) -> onLoop(() -> {
+      store.txn(Txn.of(List.of(Compare.modRevision(Keys.holder(role), epoch)), ops)).whenComplete((r, err) -> loop.run(() -> {
         inFlight.remove(role);
         if (err == null) {
           released.put(role, epoch);
-          LOG.info("node {} role={} epoch={}: released the role lease{}", me, role, epoch,
-              target.isEmpty() ? "" : " to " + target);
-        } else if (Futures.unwrap(err) instanceof StaleEpochException) {
-          released.put(role, epoch);
+          LOG.info("node {} role={} epoch={}: {}", me, role, epoch, !r.succeeded()
+              ? "role lease already gone or replaced: nothing to release"
+              : "released the role lease" + (target.isEmpty() ? "" : " to " + target));
         } else if (!closed) {
-          toDelete.putIfAbsent(role, new long[] {epoch}); // no quorum (yet): try again next tick
+          LOG.info("node {} role={} epoch={}: releasing the role lease failed, retrying on the next check: {}", me,
+              role, epoch, Futures.unwrap(err).toString());
+          toDelete.putIfAbsent(role, epoch);
           toDeleteTarget.putIfAbsent(role, target);
         }
       }));
@@ -377,7 +383,17 @@ final class LeaseElector implements Elector {
   }
 
   private void deleteTargetIfStill(String role, String target) {
-    store.txn(Txn.of(List.of(Compare.value(targetKey(role), target)), List.of(Op.delete(targetKey(role)))));
+    if (!inFlight.add(role)) {
+      return;
+    }
+    store.txn(Txn.of(List.of(Compare.value(Keys.target(role), target)), List.of(Op.delete(Keys.target(role)))))
+        .whenComplete((r, e) -> loop.run(() -> {
+          inFlight.remove(role);
+          if (e != null) {
+            LOG.info("node {} role={}: clearing the fulfilled transfer target failed, retrying on the next check: {}",
+                me, role, Futures.unwrap(e).toString());
+          }
+        }));
   }
 
   /** A node holding more than its share hands one role to the least loaded node live for rebalanceAfter. */
@@ -402,7 +418,7 @@ final class LeaseElector implements Elector {
     if (mine.size() <= share) {
       return;
     }
-    final int held = mine.size();
+    final int count = mine.size();
     mine.removeAll(pinned);
     if (mine.isEmpty()) {
       return;
@@ -413,90 +429,71 @@ final class LeaseElector implements Elector {
         least = n;
       }
     }
-    if (least == null || load.getOrDefault(least, 0) + 1 >= held) {
+    if (least == null || load.getOrDefault(least, 0) + 1 >= count) {
       return;
     }
     mine.sort(Comparator.comparingLong(r -> hash(r, me)));
     lastRebalance = now;
-    handOver(mine.get(0), least, "rebalancing: " + held + " roles here, share " + share, true);
+    handOver(mine.get(0), least, "rebalancing: " + count + " roles here, share " + share, true);
   }
 
   // ---- transfers and handover ------------------------------------------------------------
 
+  /** Names {@code target} in the role's target key; the holder hands the role over on its next check. */
   @Override
   public CompletableFuture<Void> transfer(String role, String target) {
-    final CompletableFuture<Void> done = new CompletableFuture<>();
-    onLoop(() -> {
-      final Set<String> live = liveNodes(clock.nanoTime());
-      if (!live.contains(target)) {
-        done.completeExceptionally(new IllegalArgumentException("node '" + target + "' is not live (live nodes: "
-            + live + ")"));
-        return;
+    return liveNow().thenCompose(nodes -> loop.call(() -> {
+      if (!nodes.contains(target)) {
+        return CompletableFuture.failedFuture(new IllegalArgumentException("node '" + target
+            + "' is not a live node of the cluster (live nodes: " + nodes + ")"));
       }
-      transfers.add(new PendingTransfer(role, target,
-          clock.nanoTime() + ttlNanos * 2 + node.options().requestTimeout().toNanos(), done));
-      store.put(targetKey(role), target).whenComplete((rev, e) -> {
-        if (e != null) {
-          done.completeExceptionally(Futures.unwrap(e));
-        }
-      });
+      final CompletableFuture<Void> arrived = moves.to(role, target, clock.nanoTime() + moveTimeoutNanos);
+      return store.put(Keys.target(role), target).thenCompose(rev -> arrived);
+    }));
+  }
+
+  /** The live nodes now: a linearizable read of the presence keys (a transfer or handover must not act on a stale view). */
+  private CompletableFuture<Set<String>> liveNow() {
+    return store.range(Keys.NODES, ReadConsistency.LINEARIZABLE).thenApply(read -> {
+      final Set<String> nodes = new TreeSet<>();
+      read.kvs().forEach(kv -> nodes.add(kv.key().substring(Keys.NODES.length())));
+      return nodes;
     });
-    return done;
   }
 
-  private void completeTransfers(long now) {
-    for (Iterator<PendingTransfer> it = transfers.iterator(); it.hasNext(); ) {
-      final PendingTransfer t = it.next();
-      if (t.done.isDone()) {
-        it.remove();
-      } else if (t.target.equals(holders.get(t.role)) && (!t.target.equals(me) || confirmedEpoch(t.role) > 0)) {
-        t.done.complete(null);
-        it.remove();
-      } else if (now - t.deadline >= 0) {
-        t.done.completeExceptionally(new IllegalStateException("role " + t.role + " did not move to " + t.target
-            + " in time; it is held by " + holders.get(t.role)));
-        it.remove();
-      }
-    }
-  }
-
-  /** Hands every held role to the least loaded other live node, then the Raft leadership too. */
+  /** Hands every held role to the least loaded other live node; completes once each is held elsewhere. */
   @Override
   public CompletableFuture<Void> handOver() {
-    final CompletableFuture<Void> done = new CompletableFuture<>();
-    return handOverRoles(done).thenCompose(v -> node.handOverLeadership()).thenApply(handedOver -> null);
-  }
-
-  private CompletableFuture<Void> handOverRoles(CompletableFuture<Void> done) {
-    onLoop(() -> {
-      final Set<String> live = liveNodes(clock.nanoTime());
-      live.remove(me);
-      if (live.isEmpty() || held.isEmpty()) {
-        done.complete(null);
-        return;
+    if (held.isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return liveNow().thenCompose(nodes -> loop.call(() -> {
+      final List<String> mine = new ArrayList<>(held.keySet());
+      if (mine.isEmpty()) {
+        return CompletableFuture.completedFuture(null);
       }
-      final Map<String, Integer> load = loadOf(live, holders);
-      for (String role : held.keySet()) {
+      final Set<String> others = new TreeSet<>(nodes);
+      others.remove(me);
+      if (others.isEmpty()) {
+        return CompletableFuture.failedFuture(new RoleMoveException(mine.get(0), "roles " + mine
+            + " not handed over: no other live node to take them"));
+      }
+      final Map<String, Integer> load = loadOf(others, holders);
+      final long deadline = clock.nanoTime() + moveTimeoutNanos;
+      final List<CompletableFuture<Void>> moved = new ArrayList<>();
+      for (String role : mine) {
         String least = null;
-        for (String n : live) {
+        for (String n : others) {
           if (least == null || load.get(n) < load.get(least)) {
             least = n;
           }
         }
         load.merge(least, 1, Integer::sum);
+        moved.add(moves.awayFrom(role, me, deadline));
         handOver(role, least, "shutting down", true);
       }
-      awaitNoneHeld(done, clock.nanoTime() + node.options().requestTimeout().toNanos());
-    });
-    return done;
-  }
-
-  private void awaitNoneHeld(CompletableFuture<Void> done, long until) {
-    if (held.isEmpty() && toDelete.isEmpty() && inFlight.isEmpty() || clock.nanoTime() - until >= 0 || closed) {
-      done.complete(null);
-      return;
-    }
-    CompletableFuture.delayedExecutor(5, TimeUnit.MILLISECONDS, loop).execute(() -> awaitNoneHeld(done, until));
+      return CompletableFuture.allOf(moved.toArray(CompletableFuture[]::new));
+    }));
   }
 
   @Override
@@ -504,23 +501,15 @@ final class LeaseElector implements Elector {
     closed = true;
     final long id = session.stop();
     held.clear();
+    moves.failAll("node " + me + " is closing");
     if (id != 0) {
       // deletes the presence key and any role lease left: the others need not wait for the TTL
-      store.revokeLease(id).exceptionally(e -> null);
-    }
-  }
-
-  // ---- helpers ---------------------------------------------------------------------------
-
-  private KeyValue local(String key) {
-    return store.get(key, ReadConsistency.STALE).join().first().orElse(null);
-  }
-
-  private void onLoop(Runnable task) {
-    try {
-      loop.execute(task);
-    } catch (java.util.concurrent.RejectedExecutionException closing) {
-      // closed
+      store.revokeLease(id).whenComplete((rev, e) -> {
+        if (e != null) {
+          LOG.warn("node {}: revoking session {} on close failed ({}); its roles move once it expires, within {} ms",
+              me, Long.toHexString(id), Futures.unwrap(e).toString(), spread.sessionTtl().toMillis());
+        }
+      });
     }
   }
 

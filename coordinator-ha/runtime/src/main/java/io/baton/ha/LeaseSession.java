@@ -1,8 +1,8 @@
 package io.baton.ha;
 
-import io.baton.raft.Futures;
-import io.baton.raft.MetadataStore;
-import io.baton.raft.MonotonicClock;
+import io.baton.store.Futures;
+import io.baton.store.MetadataStore;
+import io.baton.store.MonotonicClock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -52,6 +52,7 @@ public final class LeaseSession {
   private volatile long deadline;
   private long lastKeepAliveSent;
   private boolean requestInFlight;
+  private final FailureRun failures = new FailureRun(LOG);
 
   /**
    * @param name           what the logs call it ("session", "etcd session")
@@ -116,9 +117,12 @@ public final class LeaseSession {
               deadline = now + validForNanos;
               id = granted;
               LOG.info("node {}: {} {} started (TTL {} ms)", node, name, Long.toHexString(granted), ttl.toMillis());
+              failures.succeeded("node " + node + ": " + name + " " + Long.toHexString(granted) + " started again");
               listener.started(granted);
-            } else if (e != null) {
-              LOG.debug("node {}: starting a {} failed: {}", node, name, Futures.unwrap(e).toString());
+            } else if (e == null) {
+              revokeUnused(granted); // stopped while the grant was in flight
+            } else {
+              failures.failed("node " + node + ": starting a " + name, e);
             }
           }));
     } else if (now - lastKeepAliveSent >= keepAliveEveryNanos) {
@@ -132,17 +136,27 @@ public final class LeaseSession {
         }
         if (e == null) {
           deadline = now + validForNanos;
+          failures.succeeded("node " + node + ": " + name + " " + Long.toHexString(current) + " kept alive again");
         } else if (Futures.unwrap(e) instanceof IllegalStateException) {
           LOG.warn("node {}: {} {} expired; everything bound to it is gone; starting a new one", node, name,
               Long.toHexString(current));
           id = 0;
           listener.expired(current);
         } else {
-          LOG.debug("node {}: keep-alive of {} {} failed: {}", node, name, Long.toHexString(current),
-              Futures.unwrap(e).toString());
+          failures.failed("node " + node + ": keep-alive of " + name + " " + Long.toHexString(current) + " (held for "
+              + Math.max(0, remainingNanos() / 1_000_000) + " ms more on this node's clock)", e);
         }
       }));
     }
+  }
+
+  private void revokeUnused(long granted) {
+    store.revokeLease(granted).whenComplete((rev, e) -> {
+      if (e != null) {
+        LOG.warn("node {}: revoking {} {}, granted after the session stopped, failed ({}); it expires by itself",
+            node, name, Long.toHexString(granted), Futures.unwrap(e).toString());
+      }
+    });
   }
 
   /** Stops granting and keeping alive; returns the lease id it had (0 if none), which it forgets. */

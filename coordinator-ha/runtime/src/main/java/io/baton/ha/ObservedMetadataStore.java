@@ -1,11 +1,11 @@
 package io.baton.ha;
 
-import io.baton.raft.ForwardingMetadataStore;
-import io.baton.raft.MetadataStore;
-import io.baton.raft.ReadConsistency;
-import io.baton.raft.ReadResult;
-import io.baton.raft.Txn;
-import io.baton.raft.TxnResult;
+import io.baton.store.ForwardingMetadataStore;
+import io.baton.store.MetadataStore;
+import io.baton.store.ReadConsistency;
+import io.baton.store.ReadResult;
+import io.baton.store.Txn;
+import io.baton.store.TxnResult;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -68,7 +68,7 @@ final class ObservedMetadataStore extends ForwardingMetadataStore {
   }
 
   private void report(String operation, long nanos, Throwable failure) {
-    final Throwable cause = failure == null ? null : io.baton.raft.Futures.unwrap(failure);
+    final Throwable cause = failure == null ? null : io.baton.store.Futures.unwrap(failure);
     for (MetadataOperationListener l : listeners) {
       try {
         l.completed(operation, nanos, cause);

@@ -7,8 +7,9 @@ import java.util.Objects;
 public sealed interface Placement {
 
   /**
-   * Every role is active on the Raft leader; the epoch is the leader's term. A takeover costs one
-   * Raft election (a few hundred ms), and all roles move together. The default.
+   * The default. On Ratis every role is active on the Raft leader, which claims a new epoch for
+   * each activation (a takeover costs one Raft election, and all roles move together); on etcd each
+   * role is an etcd election by etcd's own recipe.
    */
   record Leader() implements Placement {
   }
@@ -16,7 +17,7 @@ public sealed interface Placement {
   /**
    * Roles are spread over the live nodes, each held through a role lease in the replicated store
    * ({@code baton/roles/<role>/holder}, bound to the holder's session lease); the epoch is the
-   * revision at which that key was created. A node whose session lapses loses its roles, and the
+   * revision at which that key was written. A node whose session lapses loses its roles, and the
    * least loaded live nodes take them over once the session has expired on the leader, so a
    * takeover costs about one {@code sessionTtl}.
    *
@@ -27,11 +28,15 @@ public sealed interface Placement {
    *                       period); {@link Duration#ZERO} disables rebalancing
    */
   record Spread(Duration sessionTtl, Duration rebalanceAfter) implements Placement {
+    /** The shortest session TTL. */
+    public static final Duration MIN_SESSION_TTL = Duration.ofMillis(200);
+
     public Spread {
       Objects.requireNonNull(sessionTtl, "sessionTtl");
       Objects.requireNonNull(rebalanceAfter, "rebalanceAfter");
-      if (sessionTtl.compareTo(Duration.ofMillis(200)) < 0) {
-        throw new IllegalArgumentException("sessionTtl " + sessionTtl.toMillis() + " ms is below the minimum of 200 ms");
+      if (sessionTtl.compareTo(MIN_SESSION_TTL) < 0) {
+        throw new IllegalArgumentException("sessionTtl " + sessionTtl.toMillis() + " ms is below the minimum of "
+            + MIN_SESSION_TTL.toMillis() + " ms");
       }
       if (rebalanceAfter.isNegative()) {
         throw new IllegalArgumentException("rebalanceAfter must not be negative");

@@ -1,7 +1,7 @@
 package io.baton.ha;
 
-import io.baton.raft.MetadataStore;
-import io.baton.raft.ReadResult;
+import io.baton.store.MetadataStore;
+import io.baton.store.ReadResult;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -10,7 +10,7 @@ import java.util.concurrent.CompletionStage;
  * by that epoch, and a signal that completes when this activation is lost.
  *
  * <p><b>Fencing.</b> Every transaction made through {@link #store()} carries the epoch and is
- * rejected with {@link io.baton.raft.StaleEpochException} once a newer epoch exists, and nothing
+ * rejected with {@link io.baton.store.StaleEpochException} once a newer epoch exists, and nothing
  * of it is applied. To fence an external system, pass {@link #epoch()} along with each request and
  * have it refuse any epoch lower than the highest it has seen.
  */

@@ -1,6 +1,6 @@
 package io.baton.ha;
 
-import io.baton.raft.WatchEvent;
+import io.baton.store.WatchEvent;
 
 /**
  * Implemented by the service for each role it runs. Calls for one role are made one at a time, in

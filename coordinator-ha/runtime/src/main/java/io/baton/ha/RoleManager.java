@@ -1,16 +1,15 @@
 package io.baton.ha;
 
-import io.baton.raft.BatonException;
-import io.baton.raft.KeyValue;
-import io.baton.raft.MonotonicClock;
-import io.baton.raft.MetadataStore;
-import io.baton.raft.RaftNode;
-import io.baton.raft.ReadConsistency;
-import io.baton.raft.ReadResult;
-import io.baton.raft.SerialExecutor;
-import io.baton.raft.Watch;
-import io.baton.raft.WatchEvent;
-import io.baton.raft.WatchListener;
+import io.baton.store.BatonException;
+import io.baton.store.KeyValue;
+import io.baton.store.MetadataStore;
+import io.baton.store.MonotonicClock;
+import io.baton.store.ReadConsistency;
+import io.baton.store.ReadResult;
+import io.baton.store.SerialExecutor;
+import io.baton.store.Watch;
+import io.baton.store.WatchEvent;
+import io.baton.store.WatchListener;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,28 +27,35 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs a node's roles under a {@link Placement}: with the default {@link Placement.Leader} every
- * role is active on the Raft leader (a takeover costs one Raft election, the epoch is the term);
- * with {@link Placement.Spread} roles are spread over the live nodes through role leases. Either
- * way every activation gets an epoch strictly greater than any before it for that role, and that
- * epoch fences {@link RoleContext#store()}.
+ * Runs a node's roles over a {@link Backend} under a {@link Placement}: with the default
+ * {@link Placement.Leader} every role is active on the leader (on Ratis: the Raft leader; on etcd:
+ * the winner of each role's etcd election); with {@link Placement.Spread} roles are spread over the
+ * live nodes through role leases. Either way every activation gets an epoch strictly greater than
+ * any before it for that role, and that epoch fences {@link RoleContext#store()}.
  *
- * <p><b>Safety.</b> A watchdog asks the placement every {@code checkInterval} which epoch this node
- * still holds for each role. For the leader placement that is the leader lease
- * ({@link RaftNode#leadership()}: a majority acknowledged this leader within 0.75 of the minimum
- * election timeout); for spread placement it is the node's session, valid for 3/4 of its TTL after
- * the last keep-alive that succeeded. An activation that is no longer confirmed completes
- * {@link RoleContext#lost()} at once, before another node can be elected or take the role lease;
- * after a pause the node never acts on the old epoch, and its fenced writes are rejected.
+ * <p><b>Safety.</b> A watchdog asks the placement's {@link Elector} every {@code checkInterval}
+ * which epoch this node still holds for each role. For the leader placement on Ratis that is the
+ * leader lease ({@code RaftNode#leadership()}); for the others it is the node's session lease,
+ * valid for a fixed part of its TTL after the <em>sending</em> of the last keep-alive that
+ * succeeded. An activation that is no longer confirmed completes {@link RoleContext#lost()} at
+ * once, before another node can be elected or take the role; after a pause the node never acts on
+ * the old epoch, and its fenced writes are rejected.
+ *
+ * <p><b>A handler that throws from {@code onActive}</b> gives the role up: its activation is lost
+ * (the epoch is never used again), {@code onStandby} follows, and the node competes for the role
+ * again with a new epoch after a back-off of 1 s, doubling after each further failure up to 30 s
+ * (and reset by an {@code onActive} that returns normally). Under the spread placement or on etcd
+ * another node may take the role meanwhile; under the leader placement on Ratis the role stays
+ * with the Raft leader. Curator's {@code LeaderLatch} likewise lets the latch go when its listener
+ * fails.
  *
  * <p><b>Threads.</b> Handler calls for one role run one at a time, in order, on that role's serial
- * view of the given executor; never on a Raft thread.
+ * view of the given executor; never on a Raft thread. The watchdog never blocks.
  */
 public final class RoleManager implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RoleManager.class);
-  /** Where role state lives: {@code baton/roles/<role>/state/}. */
-  public static final String ROLE_PREFIX = "baton/roles/";
-
+  private static final long FIRST_BACKOFF_NANOS = 1_000_000_000L;
+  private static final long MAX_BACKOFF_NANOS = 30_000_000_000L;
   /** A role this node can run. */
   public record RoleSpec(String name, RoleHandler handler, StandbyMode standbyMode) {
     public RoleSpec {
@@ -69,6 +75,7 @@ public final class RoleManager implements AutoCloseable {
   private final MetadataStore store;
   private final java.util.function.BooleanSupplier running;
   private final Elector elector;
+  private final MonotonicClock clock;
   private final Placement placement;
   private final Map<String, Slot> slots = new LinkedHashMap<>();
   private final ScheduledExecutorService watchdog;
@@ -77,41 +84,42 @@ public final class RoleManager implements AutoCloseable {
   private final java.util.List<java.util.function.Consumer<ActivationTiming>> timingListeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
-  /** A role manager with the default {@link Placement.Leader leader placement}. */
-  public RoleManager(RaftNode node, List<RoleSpec> roles, Executor executor, Duration checkInterval) {
-    this(node, roles, executor, checkInterval, Placement.leader());
-  }
-
   /**
-   * @param executor      where handler calls run (each role gets a serial view of it)
-   * @param checkInterval how often the placement is asked whether active roles still hold
-   * @param placement     where roles are active
+   * A role manager over {@code backend} with its default check interval and the system clock.
+   *
+   * @param executor  where handler calls run (each role gets a serial view of it)
+   * @param placement where roles are active
+   * @throws IllegalArgumentException when the backend does not offer the placement
    */
-  public RoleManager(RaftNode node, List<RoleSpec> roles, Executor executor, Duration checkInterval,
-      Placement placement) {
-    this(node, roles, executor, checkInterval, placement, MonotonicClock.SYSTEM);
-  }
-
-  /** As above, with the clock that spread placement measures its session on. */
-  public RoleManager(RaftNode node, List<RoleSpec> roles, Executor executor, Duration checkInterval,
-      Placement placement, MonotonicClock clock) {
-    this(node, roles, executor, checkInterval, placement, electorFor(node, roles, checkInterval, placement, clock));
-  }
-
-  /** With any elector (tests script one). */
-  RoleManager(RaftNode node, List<RoleSpec> roles, Executor executor, Duration checkInterval, Placement placement,
-      Elector elector) {
-    this(node.nodeId(), node.metadata(), () -> node.state() == RaftNode.State.STARTED, roles, executor, checkInterval,
-        placement, elector);
+  public RoleManager(Backend backend, List<RoleSpec> roles, Executor executor, Placement placement) {
+    this(backend, roles, executor, placement, backend.checkInterval(placement), MonotonicClock.SYSTEM);
   }
 
   /**
-   * A role manager over any backend: {@code store} is the node's view of the metadata store (HOT
-   * standbys are fed from it, activations fence it), {@code running} whether the node's backend
-   * is up, and {@code elector} decides the epochs.
+   * @param checkInterval how often the placement is asked whether active roles still hold
+   * @param clock         the clock the placement measures sessions and leases on
+   */
+  public RoleManager(Backend backend, List<RoleSpec> roles, Executor executor, Placement placement,
+      Duration checkInterval, MonotonicClock clock) {
+    this(backend.nodeId(), backend.store(), backend::running, roles, executor, checkInterval, placement,
+        backend.elector(names(roles), placement, checkInterval, clock), clock);
+  }
+
+  private static List<String> names(List<RoleSpec> roles) {
+    final List<String> names = new ArrayList<>();
+    roles.forEach(r -> names.add(r.name()));
+    return names;
+  }
+
+  /**
+   * A role manager with any elector (tests script one): {@code store} is the node's view of the
+   * metadata store (HOT standbys are fed from it, activations fence it), {@code running} whether
+   * the node's backend is up, and {@code elector} decides the epochs.
    */
   public RoleManager(String nodeId, MetadataStore store, java.util.function.BooleanSupplier running,
-      List<RoleSpec> roles, Executor executor, Duration checkInterval, Placement placement, Elector elector) {
+      List<RoleSpec> roles, Executor executor, Duration checkInterval, Placement placement, Elector elector,
+      MonotonicClock clock) {
+    this.clock = Objects.requireNonNull(clock, "clock");
     this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
     this.store = Objects.requireNonNull(store, "store");
     this.running = Objects.requireNonNull(running, "running");
@@ -134,36 +142,6 @@ public final class RoleManager implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-  }
-
-  private static Elector electorFor(RaftNode node, List<RoleSpec> roles, Duration checkInterval, Placement placement,
-      MonotonicClock clock) {
-    if (checkInterval.isZero() || checkInterval.isNegative()) {
-      throw new IllegalArgumentException("checkInterval " + checkInterval.toMillis() + " ms must be positive");
-    }
-    if (placement instanceof Placement.Spread spread) {
-      if (checkInterval.multipliedBy(8).compareTo(spread.sessionTtl()) > 0) {
-        throw new IllegalArgumentException("checkInterval " + checkInterval.toMillis() + " ms must be at most 1/8 of"
-            + " the session TTL (" + spread.sessionTtl().toMillis() + " ms), so that a lapsed session is noticed"
-            + " before the role lease can expire on the leader");
-      }
-      final List<String> names = new ArrayList<>();
-      roles.forEach(r -> names.add(r.name()));
-      return new LeaseElector(node, names, spread, checkInterval, clock);
-    }
-    final Duration lease = node.options().leaderLease();
-    if (checkInterval.multipliedBy(2).compareTo(node.options().electionTimeoutMin().minus(lease)) > 0) {
-      throw new IllegalArgumentException("checkInterval " + checkInterval.toMillis() + " ms must be at most"
-          + " half of electionTimeoutMin - leaderLease (" + node.options().electionTimeoutMin().minus(lease).toMillis()
-          + " ms), so that a lost lease is noticed before another node can be elected");
-    }
-    return new LeaderElector(node);
-  }
-
-  /** The default check interval for a node: a third of the margin between lease and election. */
-  public static Duration defaultCheckInterval(RaftNode node) {
-    final long marginNanos = node.options().electionTimeoutMin().minus(node.options().leaderLease()).toNanos();
-    return Duration.ofNanos(Math.max(1_000_000, marginNanos / 3));
   }
 
   /** This manager's placement. */
@@ -204,6 +182,30 @@ public final class RoleManager implements AutoCloseable {
   /** Calls {@code listener} after every activation on this node, on the role's executor. */
   public void addActivationListener(java.util.function.Consumer<ActivationTiming> listener) {
     timingListeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+  }
+
+  /**
+   * This node's activation of {@code role} while it is confirmed, or empty. [Thread-safe]
+   *
+   * @throws IllegalArgumentException for a role this node does not run
+   */
+  public java.util.Optional<RoleContext> activation(String role) {
+    final Slot slot = slots.get(role);
+    if (slot == null) {
+      throw new IllegalArgumentException("unknown role '" + role + "': this node runs " + slots.keySet());
+    }
+    final Activation a = slot.activation;
+    return a != null && a.isActive() ? java.util.Optional.of(a) : java.util.Optional.empty();
+  }
+
+  /** The node active for {@code role} as far as this node knows, or null. */
+  public String activeNode(String role) {
+    return elector.activeNode(role);
+  }
+
+  /** The names of the roles this node runs, in declaration order. */
+  public List<String> roleNames() {
+    return List.copyOf(slots.keySet());
   }
 
   /** Each role's state on this node. */
@@ -309,7 +311,7 @@ public final class RoleManager implements AutoCloseable {
           final String active = elector.activeNode(role);
           if (active == null || active.equals(nodeId)) {
             if (slot.vacantSinceNanos == 0) {
-              slot.vacantSinceNanos = System.nanoTime();
+              slot.vacantSinceNanos = clock.nanoTime();
             }
           } else {
             slot.vacantSinceNanos = 0;
@@ -321,7 +323,7 @@ public final class RoleManager implements AutoCloseable {
           slot.executor.execute(() -> slot.deactivate(a, "epoch " + a.epoch + " is no longer confirmed"));
         } else if (a == null && epoch > slot.lastEpoch && slot.pendingEpoch != epoch) {
           slot.pendingEpoch = epoch;
-          slot.confirmedAtNanos = System.nanoTime();
+          slot.confirmedAtNanos = clock.nanoTime();
           slot.executor.execute(() -> slot.activate(epoch));
         }
       }
@@ -376,13 +378,8 @@ public final class RoleManager implements AutoCloseable {
 
     @Override
     public String statePrefix() {
-      return statePrefixOf(role);
+      return Keys.roleState(role);
     }
-  }
-
-  /** The key prefix of a role's replicated state. */
-  public static String statePrefixOf(String role) {
-    return ROLE_PREFIX + role + "/state/";
   }
 
   /** One role on this node. Every method but the watch listener runs on {@code executor}. */
@@ -400,6 +397,9 @@ public final class RoleManager implements AutoCloseable {
     private volatile long vacantSinceNanos;
     private Watch hotWatch;
     private long lastProgressRequest;
+    /** onActive failures in a row, and when the next activation may start (slot executor only). */
+    private int failedActivations;
+    private long retryNotBefore;
 
     Slot(RoleSpec spec, SerialExecutor executor) {
       this.spec = spec;
@@ -414,21 +414,21 @@ public final class RoleManager implements AutoCloseable {
         pendingEpoch = 0; // not confirmed (any more): the watchdog activates once it is
         return;
       }
+      if (failedActivations > 0 && retryNotBefore - clock.nanoTime() > 0) {
+        pendingEpoch = 0; // backing off after a failed onActive: a check after the back-off activates
+        return;
+      }
       final long applied = localRevision();
       final boolean caughtUp = applied >= elector.activationRevision(spec.name(), epoch);
       if (!caughtUp || (spec.standbyMode() == StandbyMode.HOT && hotWatch != null)) {
         // the replica must hold the state the role lease protects, and a HOT standby's handler
         // must have been handed every state change this replica applied, before onActive
         if (!caughtUp || hotWatch.nextRevision() <= applied) {
-          if (caughtUp && System.nanoTime() - lastProgressRequest > 20_000_000L) {
-            lastProgressRequest = System.nanoTime();
+          if (caughtUp && clock.nanoTime() - lastProgressRequest > 20_000_000L) {
+            lastProgressRequest = clock.nanoTime();
             hotWatch.requestProgress(); // etcd: confirm the feed is current even without events
           }
-          try {
-            watchdog.schedule(() -> executor.execute(() -> activate(epoch)), 1, TimeUnit.MILLISECONDS);
-          } catch (java.util.concurrent.RejectedExecutionException closing) {
-            // closing: no activation any more
-          }
+          retryLater(epoch, 1_000_000L);
           return;
         }
         if (hotWatch != null) {
@@ -446,9 +446,20 @@ public final class RoleManager implements AutoCloseable {
       state = RoleState.ACTIVE;
       LOG.info("node {} role={} epoch={}: active ({} standby mode)", nodeId, spec.name(), epoch,
           spec.standbyMode());
-      call(() -> spec.handler().onActive(a));
+      try {
+        spec.handler().onActive(a);
+      } catch (RuntimeException e) {
+        failedActivations++;
+        final long backoff = Math.min(MAX_BACKOFF_NANOS, FIRST_BACKOFF_NANOS << Math.min(10, failedActivations - 1));
+        retryNotBefore = clock.nanoTime() + backoff;
+        LOG.warn("node {} role={} epoch={}: onActive threw; giving the role up and competing again in {} ms: {}",
+            nodeId, spec.name(), epoch, backoff / 1_000_000, e.toString(), e);
+        deactivate(a, "onActive threw");
+        return;
+      }
+      failedActivations = 0;
       activatedAtMillis = System.currentTimeMillis(); // a report stamp, not used for any decision
-      final long done = System.nanoTime();
+      final long done = clock.nanoTime();
       final long confirmed = confirmedAtNanos == 0 ? done : confirmedAtNanos;
       final long vacant = vacantSinceNanos == 0 || vacantSinceNanos > confirmed ? confirmed : vacantSinceNanos;
       vacantSinceNanos = 0;
@@ -456,6 +467,14 @@ public final class RoleManager implements AutoCloseable {
           Duration.ofNanos(done - confirmed), Duration.ofNanos(done - vacant));
       for (java.util.function.Consumer<ActivationTiming> l : timingListeners) {
         call(() -> l.accept(timing));
+      }
+    }
+
+    private void retryLater(long epoch, long nanos) {
+      try {
+        watchdog.schedule(() -> executor.execute(() -> activate(epoch)), nanos, TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException closing) {
+        // closing: no activation any more
       }
     }
 
@@ -488,7 +507,7 @@ public final class RoleManager implements AutoCloseable {
      * after it. A node that was active holds the state already and only needs what follows.
      */
     private void startHotFeed(boolean reset) {
-      final String prefix = statePrefixOf(spec.name());
+      final String prefix = Keys.roleState(spec.name());
       final long from;
       if (reset) {
         final ReadResult now = store.range(prefix, ReadConsistency.STALE).join();
@@ -525,7 +544,7 @@ public final class RoleManager implements AutoCloseable {
     }
 
     private long localRevision() {
-      return store.range(statePrefixOf(spec.name()), ReadConsistency.STALE).join().revision();
+      return store.range(Keys.roleState(spec.name()), ReadConsistency.STALE).join().revision();
     }
 
     void stop() {

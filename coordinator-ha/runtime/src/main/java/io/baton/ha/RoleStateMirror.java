@@ -1,7 +1,7 @@
 package io.baton.ha;
 
-import io.baton.raft.KeyValue;
-import io.baton.raft.WatchEvent;
+import io.baton.store.KeyValue;
+import io.baton.store.WatchEvent;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;

@@ -1,6 +1,6 @@
 package io.baton.ha;
 
-import io.baton.raft.WatchEvent;
+import io.baton.store.WatchEvent;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -17,8 +17,25 @@ final class RecordingHandler implements RoleHandler {
     this.node = node;
   }
 
+  /** Epochs whose onActive threw (see {@link #failNextActivations}). */
+  final List<Long> failedEpochs = new CopyOnWriteArrayList<>();
+  private volatile java.util.concurrent.atomic.AtomicInteger failures;
+  private volatile int failLimit;
+
+  /** The next onActive calls throw while {@code shared} (counted across handlers) is below {@code limit}. */
+  void failNextActivations(java.util.concurrent.atomic.AtomicInteger shared, int limit) {
+    this.failLimit = limit;
+    this.failures = shared;
+  }
+
   @Override
   public void onActive(RoleContext context) {
+    final java.util.concurrent.atomic.AtomicInteger f = failures;
+    if (f != null && f.getAndUpdate(n -> n < failLimit ? n + 1 : n) < failLimit) {
+      failedEpochs.add(context.epoch());
+      calls.add("failed");
+      throw new IllegalStateException("onActive of epoch " + context.epoch() + " fails on purpose");
+    }
     stateAtActivation = state.asStrings();
     activations.add(context);
     calls.add("active:" + context.epoch());

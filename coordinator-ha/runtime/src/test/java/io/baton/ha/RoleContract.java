@@ -1,12 +1,13 @@
 package io.baton.ha;
 
-import static io.baton.raft.Timing.await;
+import static io.baton.testkit.Timing.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.baton.raft.KeyValue;
-import io.baton.raft.StaleEpochException;
-import io.baton.raft.Timing;
+import io.baton.store.KeyValue;
+import io.baton.store.NotLeaderException;
+import io.baton.store.StaleEpochException;
+import io.baton.testkit.Timing;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -14,62 +15,95 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * What roles guarantee on every backend, written once and run against each: the Ratis backend
- * ({@code RatisRoleContractTest}) and the etcd backend ({@code EtcdRoleContractTest}). Three
- * nodes, role {@code rootcoord} with HOT standbys and {@code querycoord} with WARM ones.
+ * What roles and members guarantee on every backend and placement, written once and run against
+ * each: Ratis and etcd, leader and spread placement ({@code *RoleContractTest}). Three nodes, role
+ * {@code rootcoord} with HOT standbys and {@code querycoord} with WARM ones; members belong to
+ * {@code querycoord}, and their failure detectors run on a scripted clock.
  */
 public abstract class RoleContract {
   protected static final Map<String, StandbyMode> ROLES = Map.of("rootcoord", StandbyMode.HOT,
       "querycoord", StandbyMode.WARM);
+  private static final String MEMBERS_ROLE = "querycoord";
   protected final ExecutorService executor = Executors.newCachedThreadPool();
   private final Map<String, RoleManager> managers = new LinkedHashMap<>();
+  private final Map<String, MemberMonitor> monitors = new HashMap<>();
+  private final Map<String, Backend> backends = new HashMap<>();
   private final Map<String, Map<String, RecordingHandler>> handlers = new HashMap<>();
+  private BackendFixture backend;
+  private volatile long now = 1_000_000_000_000L;
 
-  /** Starts the backend for three nodes; returns their ids. */
-  protected abstract List<String> startBackend() throws Exception;
+  /** The backend of one test. */
+  protected abstract BackendFixture fixture();
 
-  /** The (not yet started) role manager of node {@code id} on the backend. */
-  protected abstract RoleManager newManager(String id, List<RoleManager.RoleSpec> roles);
-
-  /** Node {@code id} dies: its backend side stops without a goodbye (the contract then closes its manager). */
-  protected abstract void crash(String id) throws Exception;
-
-  /** Stops whatever {@link #startBackend()} started. */
-  protected abstract void stopBackend();
-
-  /** How long a takeover after a crash may take on this backend. */
-  protected abstract Duration takeoverWithin();
+  /** The placement under test. */
+  protected abstract Placement placement();
 
   @BeforeEach
   void startNodes() throws Exception {
-    for (String id : startBackend()) {
+    backend = fixture();
+    for (String id : backend.start()) {
       final Map<String, RecordingHandler> byRole = new HashMap<>();
       final List<RoleManager.RoleSpec> specs = ROLES.entrySet().stream().sorted(Map.Entry.comparingByKey()).map(e -> {
         final RecordingHandler h = new RecordingHandler(id);
         byRole.put(e.getKey(), h);
         return new RoleManager.RoleSpec(e.getKey(), h, e.getValue());
       }).toList();
-      final RoleManager m = newManager(id, specs);
+      final Backend b = backend.backend(id);
+      backends.put(id, b);
+      final RoleManager m = new RoleManager(b, specs, executor, placement());
       managers.put(id, m);
       handlers.put(id, byRole);
+      final MemberMonitor monitor = new MemberMonitor(id, b.store(), MemberMonitor.Authority.of(m, MEMBERS_ROLE),
+          () -> now, Duration.ofSeconds(3), Duration.ofSeconds(6), m::memberChanged);
+      monitors.put(id, monitor);
       m.start();
+      await(monitor.start());
+    }
+    awaitFormed();
+  }
+
+  /**
+   * Every role active on one node, every node agreeing which, and (spread placement) every node's
+   * session live: the cluster a test starts from.
+   */
+  private void awaitFormed() {
+    for (String role : ROLES.keySet()) {
+      final String active = awaitActive(role, Duration.ofSeconds(30));
+      Timing.waitUntil("every node sees " + role + " active on " + active, Duration.ofSeconds(10),
+          () -> managers.values().stream().allMatch(m -> active.equals(m.activeNode(role))));
+    }
+    if (placement() instanceof Placement.Spread) {
+      final Backend any = backends.values().iterator().next();
+      Timing.waitUntil("every node's session is live", Duration.ofSeconds(10),
+          () -> await(any.store().range(Keys.NODES)).kvs().size() == managers.size());
     }
   }
 
   @AfterEach
   void stopNodes() {
+    monitors.values().forEach(MemberMonitor::close);
     managers.values().forEach(RoleManager::close);
-    stopBackend();
+    if (backend != null) {
+      backend.close();
+    }
     executor.shutdownNow();
   }
 
   private RecordingHandler handler(String node, String role) {
     return handlers.get(node).get(role);
+  }
+
+  private void crash(String id) throws Exception {
+    backend.crash(id);
+    managers.remove(id).close();
+    monitors.remove(id).close();
   }
 
   /** The node where {@code role} is active, once exactly one is; fails on two at once. */
@@ -86,19 +120,26 @@ public abstract class RoleContract {
     });
   }
 
+  private void advance(long ms) {
+    now += TimeUnit.MILLISECONDS.toNanos(ms);
+  }
+
+  // ---- roles -------------------------------------------------------------------------------
+
   @Test
   void everyRoleHasOneActiveAndACrashedActiveIsReplacedWithAHigherEpoch() throws Exception {
     final String active = awaitActive("rootcoord", Duration.ofSeconds(30));
     final long epoch = handler(active, "rootcoord").current().epoch();
     awaitActive("querycoord", Duration.ofSeconds(30));
+    Timing.waitUntil("every node reports the same active", Duration.ofSeconds(10), () -> managers.values().stream()
+        .allMatch(m -> active.equals(m.activeNode("rootcoord"))));
     for (String id : managers.keySet()) {
       final RoleStatus s = managers.get(id).statuses().stream().filter(r -> r.role().equals("rootcoord")).findFirst()
           .orElseThrow();
       assertThat(s.state()).isEqualTo(id.equals(active) ? RoleState.ACTIVE : RoleState.STANDBY);
     }
     crash(active);
-    managers.remove(active).close();
-    final String next = awaitActive("rootcoord", takeoverWithin());
+    final String next = awaitActive("rootcoord", backend.takeoverWithin());
     assertThat(next).isNotEqualTo(active);
     assertThat(handler(next, "rootcoord").current().epoch()).isGreaterThan(epoch);
   }
@@ -106,9 +147,10 @@ public abstract class RoleContract {
   @Test
   void aPlannedHandoverDeposesTheOldEpochWhoseFencedWritesAreRejected() {
     final String old = awaitActive("rootcoord", Duration.ofSeconds(30));
+    awaitActive("querycoord", Duration.ofSeconds(30));
     final RoleContext oldContext = handler(old, "rootcoord").current();
     await(oldContext.store().put(oldContext.statePrefix() + "owner", old));
-    await(managers.get(old).handOver());
+    await(managers.get(old).handOver()); // completes once every role it held is held elsewhere
     Timing.waitUntil("the old activation is lost", Duration.ofSeconds(10),
         () -> oldContext.lost().toCompletableFuture().isDone());
     assertThat(oldContext.isActive()).isFalse();
@@ -134,9 +176,114 @@ public abstract class RoleContract {
     await(context.store().delete(context.statePrefix() + "collection/7"));
     expected.remove(context.statePrefix() + "collection/7");
     crash(active);
-    managers.remove(active).close();
-    final String next = awaitActive("rootcoord", takeoverWithin());
+    final String next = awaitActive("rootcoord", backend.takeoverWithin());
     assertThat(handler(next, "rootcoord").stateAtActivation).as("HOT: the state is there at onActive, nothing loaded")
         .isEqualTo(expected);
+  }
+
+  @Test
+  void anOnActiveThatThrowsGivesTheRoleUpAndItIsActivatedAgainWithANewerEpoch() {
+    final String active = awaitActive("rootcoord", Duration.ofSeconds(30));
+    final long epoch = handler(active, "rootcoord").current().epoch();
+    final AtomicInteger failures = new AtomicInteger();
+    for (String id : managers.keySet()) {
+      handler(id, "rootcoord").failNextActivations(failures, 1); // the next onActive anywhere throws, once
+    }
+    await(managers.get(active).handOver());
+    final String next = Timing.waitFor("rootcoord active after a failed activation", Duration.ofSeconds(30), () -> {
+      for (String id : managers.keySet()) {
+        final RecordingHandler h = handler(id, "rootcoord");
+        if (h.isActive() && h.current().epoch() > epoch && failures.get() == 1) {
+          return id;
+        }
+      }
+      return null;
+    });
+    final List<String> calls = managers.keySet().stream().flatMap(id -> handler(id, "rootcoord").calls.stream()).toList();
+    assertThat(calls).as("one activation failed").contains("failed");
+    final long failedEpoch = managers.keySet().stream().flatMap(id -> handler(id, "rootcoord").failedEpochs.stream())
+        .findFirst().orElseThrow();
+    assertThat(handler(next, "rootcoord").current().epoch()).as("never the epoch of the failed activation")
+        .isGreaterThan(failedEpoch);
+    for (String id : managers.keySet()) {
+      final RoleStatus s = managers.get(id).statuses().stream().filter(r -> r.role().equals("rootcoord")).findFirst()
+          .orElseThrow();
+      assertThat(s.state()).isEqualTo(id.equals(next) ? RoleState.ACTIVE : RoleState.STANDBY);
+    }
+  }
+
+  // ---- members ------------------------------------------------------------------------------
+
+  @Test
+  void silenceOfARegisteredMemberReachesTheActiveHandlerAsSuspectThenDown() {
+    final String active = awaitActive(MEMBERS_ROLE, Duration.ofSeconds(30));
+    final String other = managers.keySet().stream().filter(id -> !id.equals(active)).findFirst().orElseThrow();
+    await(monitors.get(other).register("querynode-1", "10.0.0.7:21123"));
+    await(monitors.get(other).register("datanode-1", "10.0.0.8:21124"));
+    final MemberMonitor leader = monitors.get(active);
+    Timing.waitUntil("the active node's table has both members", Duration.ofSeconds(10),
+        () -> leader.registered().size() == 2);
+    leader.heartbeat("querynode-1"); // starts the detector from the table: both ALIVE as of now
+    assertThat(leader.states()).containsEntry("querynode-1", MemberState.ALIVE)
+        .containsEntry("datanode-1", MemberState.ALIVE);
+
+    advance(2_000);
+    leader.heartbeat("querynode-1");
+    advance(1_000);
+    leader.evaluate(); // datanode-1: 3 s of silence
+    advance(3_000);
+    leader.evaluate(); // datanode-1: 6 s, querynode-1: 4 s
+    final RecordingHandler h = handler(active, MEMBERS_ROLE);
+    Timing.waitUntil("transitions delivered", Duration.ofSeconds(5), () -> h.members.size() >= 3);
+    assertThat(h.members).containsExactlyInAnyOrder(
+        new MemberTransition("datanode-1", MemberState.ALIVE, MemberState.SUSPECT, 3_000),
+        new MemberTransition("datanode-1", MemberState.SUSPECT, MemberState.DOWN, 6_000),
+        new MemberTransition("querynode-1", MemberState.ALIVE, MemberState.SUSPECT, 4_000));
+    leader.heartbeat("datanode-1");
+    Timing.waitUntil("revival delivered", Duration.ofSeconds(5), () -> h.members.size() >= 4);
+    assertThat(h.members.get(3)).isEqualTo(new MemberTransition("datanode-1", MemberState.DOWN, MemberState.ALIVE, 6_000));
+    managers.keySet().stream().filter(id -> !id.equals(active)).forEach(id -> assertThat(handler(id, MEMBERS_ROLE).members)
+        .as("standbys get no member events").isEmpty());
+  }
+
+  @Test
+  void heartbeatsGoToTheActiveAndOnlyRegisteredMembersCount() {
+    final String active = awaitActive(MEMBERS_ROLE, Duration.ofSeconds(30));
+    final String other = managers.keySet().stream().filter(id -> !id.equals(active)).findFirst().orElseThrow();
+    Timing.waitUntil(other + " knows the active node", Duration.ofSeconds(10),
+        () -> active.equals(managers.get(other).activeNode(MEMBERS_ROLE)));
+    await(monitors.get(other).register("querynode-1", "10.0.0.7:21123"));
+    assertThatThrownBy(() -> monitors.get(other).heartbeat("querynode-1"))
+        .isInstanceOfSatisfying(NotLeaderException.class, e -> {
+          assertThat(e.knownLeader()).contains(active);
+          assertThat(e.getMessage()).contains("send heartbeats to node " + active);
+        });
+    assertThatThrownBy(() -> monitors.get(active).heartbeat("stranger"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'stranger' is not registered");
+    assertThatThrownBy(() -> monitors.get(active).register("bad id", "x"))
+        .hasMessageContaining("member id 'bad id' is invalid");
+  }
+
+  @Test
+  void aNewActiveKnowsEveryMemberAtOnceAndGivesThemAGracePeriod() throws Exception {
+    final String active = awaitActive(MEMBERS_ROLE, Duration.ofSeconds(30));
+    final MemberMonitor first = monitors.get(active);
+    await(first.register("querynode-1", "a"));
+    await(first.register("querynode-2", "b"));
+    Timing.waitUntil("every node's table has both members", Duration.ofSeconds(10),
+        () -> monitors.values().stream().allMatch(m -> m.registered().size() == 2));
+    first.heartbeat("querynode-1");
+    advance(10_000); // long silence under the old active...
+    crash(active);
+    final String next = awaitActive(MEMBERS_ROLE, backend.takeoverWithin());
+    final MemberMonitor second = monitors.get(next);
+    second.evaluate();
+    // ...but the new active starts every member ALIVE from its takeover
+    assertThat(second.states()).containsEntry("querynode-1", MemberState.ALIVE)
+        .containsEntry("querynode-2", MemberState.ALIVE).hasSize(2);
+    advance(3_000);
+    second.evaluate();
+    assertThat(second.states()).containsEntry("querynode-1", MemberState.SUSPECT);
+    assertThat(second.registered()).containsExactly("querynode-1", "querynode-2");
   }
 }

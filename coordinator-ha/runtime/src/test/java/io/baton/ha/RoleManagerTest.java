@@ -1,11 +1,11 @@
 package io.baton.ha;
 
-import static io.baton.raft.Timing.await;
+import static io.baton.testkit.Timing.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.baton.raft.RaftNode;
-import io.baton.raft.TestCluster;
-import io.baton.raft.Timing;
+import io.baton.testkit.TestCluster;
+import io.baton.testkit.Timing;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -44,7 +44,7 @@ class RoleManagerTest {
       byRole.put(role, h);
       return new RoleManager.RoleSpec(role, h, mode);
     }).toList();
-    final RoleManager m = new RoleManager(node, specs, executor, RoleManager.defaultCheckInterval(node));
+    final RoleManager m = new RoleManager(new RatisBackend(node), specs, executor, Placement.leader());
     managers.put(node.nodeId(), m);
     handlers.put(node.nodeId(), byRole);
     m.start();

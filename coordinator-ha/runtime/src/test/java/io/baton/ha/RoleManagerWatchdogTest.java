@@ -2,9 +2,10 @@ package io.baton.ha;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.baton.raft.MetadataStore;
 import io.baton.raft.RaftNode;
-import io.baton.raft.TestCluster;
+import io.baton.store.MetadataStore;
+import io.baton.store.MonotonicClock;
+import io.baton.testkit.TestCluster;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -67,7 +68,7 @@ class RoleManagerWatchdogTest {
 
     @Override
     public MetadataStore fence(MetadataStore store, String role, long e) {
-      return store.fenced(e);
+      return store.fencedBy(Keys.holder(role), e);
     }
 
     @Override
@@ -95,13 +96,53 @@ class RoleManagerWatchdogTest {
     }
   }
 
+  private static RoleManager manager(RecordingHandler handler, Elector elector, Executor executor,
+      MonotonicClock clock) {
+    return new RoleManager(node.nodeId(), node.metadata(), () -> true, List.of(new RoleManager.RoleSpec("rootcoord",
+        handler, StandbyMode.WARM)), executor, Duration.ofHours(1), Placement.leader(), elector, clock);
+  }
+
+  @Test
+  void anOnActiveThatThrowsGivesTheEpochUpAndTheNextActivationWaitsForTheBackOff() {
+    final ScriptedElector elector = new ScriptedElector();
+    final RecordingHandler handler = new RecordingHandler(node.nodeId());
+    final long[] now = {1_000_000_000L};
+    handler.failNextActivations(new java.util.concurrent.atomic.AtomicInteger(), 2);
+    try (RoleManager roles = manager(handler, elector, Runnable::run, () -> now[0])) {
+      roles.start();
+      elector.epoch = 5;
+      roles.check();
+      assertThat(handler.calls).containsExactly("standby", "failed", "standby");
+      assertThat(elector.released).as("the failed epoch is given up for good").containsExactly(5L);
+      assertThat(roles.statuses().get(0).state()).isEqualTo(RoleState.STANDBY);
+
+      elector.epoch = 6; // the elector issued a newer epoch at once
+      roles.check();
+      now[0] += 999_000_000L;
+      roles.check();
+      assertThat(handler.calls).as("no activation within the 1 s back-off").hasSize(3);
+      now[0] += 1_000_000L;
+      roles.check();
+      assertThat(handler.calls).containsExactly("standby", "failed", "standby", "failed", "standby");
+
+      elector.epoch = 7; // the second failure doubles the back-off to 2 s
+      now[0] += 1_999_000_000L;
+      roles.check();
+      assertThat(handler.calls).hasSize(5);
+      now[0] += 1_000_000L;
+      roles.check();
+      assertThat(handler.current().epoch()).isEqualTo(7);
+      assertThat(roles.statuses().get(0).state()).isEqualTo(RoleState.ACTIVE);
+      assertThat(handler.failedEpochs).containsExactly(5L, 6L);
+    }
+  }
+
   @Test
   void aLapsedEpochIsGivenUpWithinTheCheckThatSeesItAndEpochsOnlyGrow() {
     final ScriptedElector elector = new ScriptedElector();
     final RecordingHandler handler = new RecordingHandler(node.nodeId());
     final Executor direct = Runnable::run; // handler calls run inside check(): deterministic
-    try (RoleManager roles = new RoleManager(node, List.of(new RoleManager.RoleSpec("rootcoord", handler,
-        StandbyMode.WARM)), direct, Duration.ofHours(1), Placement.leader(), elector)) {
+    try (RoleManager roles = manager(handler, elector, direct, MonotonicClock.SYSTEM)) {
       final List<ActivationTiming> timings = new CopyOnWriteArrayList<>();
       roles.addActivationListener(timings::add);
       roles.start();

@@ -1,13 +1,13 @@
 package io.baton.ha;
 
-import static io.baton.raft.Timing.await;
+import static io.baton.testkit.Timing.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.baton.raft.RaftNode;
-import io.baton.raft.StaleEpochException;
-import io.baton.raft.TestCluster;
-import io.baton.raft.Timing;
+import io.baton.store.StaleEpochException;
+import io.baton.testkit.TestCluster;
+import io.baton.testkit.Timing;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -45,7 +45,7 @@ class SpreadPlacementTest {
       byRole.put(role, h);
       return new RoleManager.RoleSpec(role, h, StandbyMode.HOT);
     }).toList();
-    final RoleManager m = new RoleManager(node, specs, executor, RoleManager.defaultCheckInterval(node), SPREAD);
+    final RoleManager m = new RoleManager(new RatisBackend(node), specs, executor, SPREAD);
     managers.put(node.nodeId(), m);
     handlers.put(node.nodeId(), byRole);
     m.start();
@@ -116,7 +116,7 @@ class SpreadPlacementTest {
     assertThat(handler(next, victimRole).stateAtActivation).as("HOT: the state is there at onActive").isEqualTo(state);
     // the deposed epoch's writes are rejected, whoever sends them
     final RaftNode survivor = cluster.node(next);
-    assertThatThrownBy(() -> await(survivor.metadata().fencedBy(LeaseElector.holderKey(victimRole), old.epoch())
+    assertThatThrownBy(() -> await(survivor.metadata().fencedBy(Keys.holder(victimRole), old.epoch())
         .put(old.statePrefix() + "k0", "stale"))).isInstanceOf(StaleEpochException.class);
     await(now.store().put(now.statePrefix() + "k0", "new"));
     // the roles of live nodes did not move
@@ -151,7 +151,7 @@ class SpreadPlacementTest {
     assertThat(balanced.get(role)).isEqualTo(to);
 
     assertThatThrownBy(() -> await(managers.get(asker).transfer(role, "nobody")))
-        .hasMessageContaining("'nobody' is not live");
+        .hasMessageContaining("'nobody' is not a live node");
     assertThatThrownBy(() -> await(managers.get(asker).transfer("nosuchrole", to)))
         .hasMessageContaining("unknown role 'nosuchrole'");
   }

@@ -1,6 +1,6 @@
 package io.baton.example;
 
-import io.baton.raft.tools.LocalCluster;
+import io.baton.testkit.Dirs;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,7 +63,7 @@ public final class AotTraining {
       System.out.printf("AOT cache %s: %.1f MB, trained in %.1f s%n", output, Files.size(output) / 1e6,
           (System.nanoTime() - started) / 1e9);
     } finally {
-      LocalCluster.deleteRecursively(dir);
+      Dirs.deleteRecursively(dir);
     }
   }
 

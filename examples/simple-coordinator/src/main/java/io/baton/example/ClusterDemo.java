@@ -1,6 +1,6 @@
 package io.baton.example;
 
-import io.baton.raft.tools.LocalCluster;
+import io.baton.testkit.Dirs;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,10 +81,10 @@ public final class ClusterDemo {
     }
     final Path dir = Files.createTempDirectory("baton-example-");
     final List<String> properties = new ArrayList<>(List.of("baton.placement=" + placement));
-    io.baton.ha.etcd.LocalEtcdCluster etcd = null;
+    io.baton.testkit.LocalEtcdCluster etcd = null;
     if (etcdTtl != null) {
       // the etcd backend: a local 3-member etcd cluster (the etcd binary) holds the elections and metadata
-      etcd = new io.baton.ha.etcd.LocalEtcdCluster(3).start();
+      etcd = new io.baton.testkit.LocalEtcdCluster(3).start();
       properties.addAll(List.of("baton.backend=etcd", "baton.etcd.endpoints=" + String.join(",", etcd.endpoints()),
           "baton.etcd.lease-ttl=" + etcdTtl));
     }
@@ -107,7 +107,7 @@ public final class ClusterDemo {
       }
       Runtime.getRuntime().removeShutdownHook(reaper);
       if (!keep) {
-        LocalCluster.deleteRecursively(dir);
+        Dirs.deleteRecursively(dir);
       }
     }
   }

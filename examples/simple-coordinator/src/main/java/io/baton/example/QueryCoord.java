@@ -14,10 +14,15 @@ public class QueryCoord implements RoleHandler {
 
   @Override
   public void onActive(RoleContext ctx) {
-    ctx.loadState().thenAccept(state -> {
+    ctx.loadState().thenCompose(state -> {
       LOG.infof("node %s role=querycoord epoch=%d: active, loaded %d keys of state (WARM)", ctx.node(), ctx.epoch(),
           state.kvs().size());
-      ctx.store().put(ctx.statePrefix() + "holder", ctx.node() + "@" + ctx.epoch());
+      return ctx.store().put(ctx.statePrefix() + "holder", ctx.node() + "@" + ctx.epoch());
+    }).whenComplete((rev, e) -> {
+      if (e != null) {
+        LOG.warnf("node %s role=querycoord epoch=%d: loading the state or recording the holder failed: %s",
+            ctx.node(), ctx.epoch(), e);
+      }
     });
   }
 

@@ -1,6 +1,6 @@
 package io.baton.example;
 
-import io.baton.raft.tools.LocalCluster;
+import io.baton.testkit.Dirs;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -102,7 +102,7 @@ public final class RestartBenchmark {
             started.get(started.size() - 1), caughtUp.get(caughtUp.size() - 1));
       }
     } finally {
-      LocalCluster.deleteRecursively(dir);
+      Dirs.deleteRecursively(dir);
     }
     return new double[] {p50(started), p50(caughtUp)};
   }

@@ -4,7 +4,7 @@ import io.baton.ha.BatonRole;
 import io.baton.ha.RoleContext;
 import io.baton.ha.RoleHandler;
 import io.baton.ha.RoleStateMirror;
-import io.baton.raft.WatchEvent;
+import io.baton.store.WatchEvent;
 import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
@@ -23,7 +23,11 @@ public class RootCoord implements RoleHandler {
   public void onActive(RoleContext ctx) {
     LOG.infof("node %s role=rootcoord epoch=%d: active with %d keys of state already in memory (HOT)",
         ctx.node(), ctx.epoch(), state.size());
-    ctx.store().put(ctx.statePrefix() + "holder", ctx.node() + "@" + ctx.epoch());
+    ctx.store().put(ctx.statePrefix() + "holder", ctx.node() + "@" + ctx.epoch()).whenComplete((rev, e) -> {
+      if (e != null) {
+        LOG.warnf("node %s role=rootcoord epoch=%d: recording the holder failed: %s", ctx.node(), ctx.epoch(), e);
+      }
+    });
   }
 
   @Override

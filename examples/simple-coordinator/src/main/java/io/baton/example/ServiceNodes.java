@@ -1,6 +1,6 @@
 package io.baton.example;
 
-import io.baton.raft.tools.LocalCluster;
+import io.baton.testkit.Ports;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
@@ -43,8 +43,8 @@ final class ServiceNodes implements AutoCloseable {
     this.dir = dir;
     this.properties = List.copyOf(properties);
     for (String id : List.of("n1", "n2", "n3")) {
-      raftPorts.put(id, LocalCluster.freePort());
-      httpPorts.put(id, LocalCluster.freePort());
+      raftPorts.put(id, Ports.free());
+      httpPorts.put(id, Ports.free());
     }
   }
 

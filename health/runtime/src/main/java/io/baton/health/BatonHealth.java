@@ -1,8 +1,9 @@
 package io.baton.health;
 
-import io.baton.ha.Baton;
+import io.baton.ha.NodeStatus;
+import io.baton.ha.NodeStatusSource;
 import io.baton.ha.RoleStatus;
-import io.baton.raft.MonotonicClock;
+import io.baton.store.MonotonicClock;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.health.registry.HealthRegistries;
 import jakarta.enterprise.event.Observes;
@@ -24,7 +25,7 @@ public class BatonHealth {
   public static final String ACTIVE_GROUP = "active";
 
   @Inject
-  Baton baton;
+  NodeStatusSource source;
 
   @Inject
   BatonHealthConfig config;
@@ -37,24 +38,13 @@ public class BatonHealth {
     if (h == null) {
       synchronized (this) {
         if (health == null) {
-          health = new NodeHealth(() -> baton.startedNode().orElse(null), baton::roles, MonotonicClock.SYSTEM,
-              config.maxApplyLag(), config.applyStallAfter(), config.leaderGrace(),
-              "etcd".equals(baton.backendName()) ? this::probeEtcd : null);
+          health = new NodeHealth(source::status, source::probeBackend, MonotonicClock.SYSTEM,
+              config.maxApplyLag(), config.applyStallAfter(), config.leaderGrace());
         }
         h = health;
       }
     }
     return h;
-  }
-
-  /** A linearizable read from etcd within a second: null when it answered, else why not. */
-  private String probeEtcd() {
-    try {
-      baton.metadata().get("health-probe").get(1, java.util.concurrent.TimeUnit.SECONDS);
-      return null;
-    } catch (Exception e) {
-      return e.getCause() != null ? e.getCause().toString() : e.toString();
-    }
   }
 
   /** The group name of a role: {@code active-<role>}. */
@@ -68,12 +58,13 @@ public class BatonHealth {
     final NodeHealth h = node();
     HealthRegistries.getHealthGroupRegistry(ACTIVE_GROUP).register("baton-roles-active",
         (HealthCheck) h::allRolesActive);
-    for (RoleStatus r : baton.roles()) {
+    final NodeStatus status = source.status();
+    for (RoleStatus r : status.roles()) {
       final String role = r.role();
       HealthRegistries.getHealthGroupRegistry(groupOf(role)).register("baton-role-" + role,
           (HealthCheck) () -> h.roleActive(role));
     }
-    LOG.infof("node %s: health groups %s and %s-<role> registered for roles %s", baton.nodeId(), ACTIVE_GROUP,
-        ACTIVE_GROUP, baton.roles().stream().map(RoleStatus::role).toList());
+    LOG.infof("node %s: health groups %s and %s-<role> registered for roles %s", status.node(), ACTIVE_GROUP,
+        ACTIVE_GROUP, status.roles().stream().map(RoleStatus::role).toList());
   }
 }

@@ -5,10 +5,8 @@ import io.quarkus.runtime.annotations.ConfigRoot;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
-import java.util.List;
-import java.util.Optional;
 
-/** Thresholds of Baton's health checks, and the Milvus endpoints to watch. */
+/** Thresholds of Baton's health checks. */
 @ConfigMapping(prefix = "baton.health")
 @ConfigRoot(phase = ConfigPhase.RUN_TIME)
 public interface BatonHealthConfig {
@@ -23,17 +21,4 @@ public interface BatonHealthConfig {
   /** Readiness: how long the node may know no leader (an election) before it is not ready. */
   @WithDefault("3s")
   Duration leaderGrace();
-
-  /** Milvus endpoints to report on (group {@code milvus}). */
-  Milvus milvus();
-
-  /** Milvus health. */
-  interface Milvus {
-    /** Milvus endpoints as URIs ({@code http://host:19530}), comma-separated; none by default. */
-    Optional<List<String>> endpoints();
-
-    /** How long one endpoint may take to connect and answer. */
-    @WithDefault("2s")
-    Duration timeout();
-  }
 }

@@ -3,10 +3,9 @@ package io.baton.health;
 import io.baton.ha.ActivationTiming;
 import io.baton.ha.Baton;
 import io.baton.ha.MemberState;
+import io.baton.ha.NodeStatus;
 import io.baton.ha.RoleState;
 import io.baton.ha.RoleStatus;
-import io.baton.raft.RaftNode;
-import io.baton.raft.RaftStatus;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -30,11 +29,12 @@ import java.util.function.ToDoubleFunction;
  *       3 STOPPED; {@code baton.role.epoch}; {@code baton.role.activations}
  *       [baton_role_activations_total]; timers {@code baton.role.takeover} and
  *       {@code baton.role.activation} [_seconds_count/_sum/_max] (see {@link ActivationTiming})</li>
- *   <li>Raft: {@code baton.raft.term}, {@code baton.raft.leader} (1 on the leader),
+ *   <li>Raft (not on etcd): {@code baton.raft.term}, {@code baton.raft.leader} (1 on the leader),
  *       {@code baton.raft.leader.changes} [baton_raft_leader_changes_total],
  *       {@code baton.raft.commit.index}, {@code baton.raft.applied.index},
  *       {@code baton.raft.apply.lag}</li>
- *   <li>members: {@code baton.members} (tag {@code state}: ALIVE, SUSPECT, DOWN) on the active node</li>
+ *   <li>members: {@code baton.members} (tag {@code state}: ALIVE, SUSPECT, DOWN) on the node active
+ *       for the members' role (0 elsewhere)</li>
  *   <li>metadata: timer {@code baton.metadata.operations} (tags {@code operation} and
  *       {@code outcome}: ok, stale_epoch, no_quorum, not_leader, or the error's name)</li>
  * </ul>
@@ -50,7 +50,7 @@ public class BatonMetrics {
   /** After Baton's own start-up (default priority), so that the node and roles exist. */
   void register(@Observes @Priority(Interceptor.Priority.APPLICATION + 1000) StartupEvent event) {
     final Tags node = Tags.of("node", baton.nodeId());
-    for (RoleStatus r : baton.roles()) {
+    for (RoleStatus r : baton.status().roles()) {
       final String role = r.role();
       final Tags tags = node.and("role", role);
       registry.gauge("baton.role.active", tags, this, m -> m.role(role).map(s -> s.state() == RoleState.ACTIVE ? 1.0
@@ -63,18 +63,18 @@ public class BatonMetrics {
       timer("baton.role.takeover", tags, "no active node seen -> onActive returned here");
       timer("baton.role.activation", tags, "epoch confirmed -> onActive returned here");
     }
-    raftGauge("baton.raft.term", node, RaftStatus::term);
-    raftGauge("baton.raft.commit.index", node, RaftStatus::commitIndex);
-    raftGauge("baton.raft.applied.index", node, RaftStatus::appliedIndex);
-    raftGauge("baton.raft.apply.lag", node, s -> s.commitIndex() - s.appliedIndex());
-    registry.gauge("baton.raft.leader", node, this, m -> m.raft().map(s -> "LEADER".equals(s.role()) ? 1.0 : 0.0)
-        .orElse(0.0));
-    registry.more().counter("baton.raft.leader.changes", node, this,
-        m -> m.baton.startedNode().map(n -> (double) n.leaderChanges()).orElse(0.0));
-    for (MemberState state : baton.startedNode().isPresent() ? MemberState.values() : new MemberState[0]) {
-      // members exist on the ratis backend only (on etcd, members() refuses)
+    if (baton.status().raft().isPresent()) { // absent on etcd
+      raftGauge("baton.raft.term", node, NodeStatus.Raft::term);
+      raftGauge("baton.raft.commit.index", node, NodeStatus.Raft::commitIndex);
+      raftGauge("baton.raft.applied.index", node, NodeStatus.Raft::appliedIndex);
+      raftGauge("baton.raft.apply.lag", node, s -> s.commitIndex() - s.appliedIndex());
+      raftGauge("baton.raft.leader", node, s -> s.isLeader() ? 1 : 0);
+      registry.more().counter("baton.raft.leader.changes", node, this,
+          m -> m.raft().map(s -> (double) s.leaderChanges()).orElse(0.0));
+    }
+    for (MemberState state : MemberState.values()) {
       registry.gauge("baton.members", node.and("state", state.name()), this,
-          m -> m.baton.members().states().values().stream().filter(s -> s == state).count());
+          m -> m.baton.status().members().values().stream().filter(s -> s == state).count());
     }
     baton.onMetadataOperation((operation, nanos, failure) -> Timer.builder("baton.metadata.operations")
         .tags(node.and("operation", operation, "outcome", outcome(failure)))
@@ -93,7 +93,7 @@ public class BatonMetrics {
     return Timer.builder(name).tags(tags).description(description).register(registry);
   }
 
-  private void raftGauge(String name, Tags tags, ToDoubleFunction<RaftStatus> value) {
+  private void raftGauge(String name, Tags tags, ToDoubleFunction<NodeStatus.Raft> value) {
     registry.gauge(name, tags, this, m -> m.raft().map(value::applyAsDouble).orElse(0.0));
   }
 
@@ -101,8 +101,8 @@ public class BatonMetrics {
     return baton.roles().stream().filter(r -> r.role().equals(role)).findFirst();
   }
 
-  private Optional<RaftStatus> raft() {
-    return baton.startedNode().filter(n -> n.state() == RaftNode.State.STARTED).map(RaftNode::status);
+  private Optional<NodeStatus.Raft> raft() {
+    return baton.status().raft().filter(NodeStatus.Raft::serverRunning);
   }
 
   private static int stateCode(RoleState state) {
@@ -117,11 +117,11 @@ public class BatonMetrics {
   static String outcome(Throwable failure) {
     if (failure == null) {
       return "ok";
-    } else if (failure instanceof io.baton.raft.StaleEpochException) {
+    } else if (failure instanceof io.baton.store.StaleEpochException) {
       return "stale_epoch";
-    } else if (failure instanceof io.baton.raft.NoQuorumException) {
+    } else if (failure instanceof io.baton.store.NoQuorumException) {
       return "no_quorum";
-    } else if (failure instanceof io.baton.raft.NotLeaderException) {
+    } else if (failure instanceof io.baton.store.NotLeaderException) {
       return "not_leader";
     }
     return failure.getClass().getSimpleName();

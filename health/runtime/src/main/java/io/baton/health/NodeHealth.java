@@ -1,45 +1,48 @@
 package io.baton.health;
 
+import io.baton.ha.NodeStatus;
 import io.baton.ha.RoleState;
 import io.baton.ha.RoleStatus;
-import io.baton.raft.MonotonicClock;
-import io.baton.raft.RaftNode;
-import io.baton.raft.RaftStatus;
+import io.baton.store.MonotonicClock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 
 /**
- * Decides a node's health for the checks of this module. Every DOWN says why in its data
- * ({@code reason}). Time enters through the clock only (stall and grace periods are measured
- * between calls), so the decisions are testable without sleeping. Thread-safe.
+ * Decides a node's health for the checks of this module, from the node's {@link NodeStatus}. Every
+ * DOWN says why in its data ({@code reason}). Time enters through the clock only (stall and grace
+ * periods are measured between calls), so the decisions are testable without sleeping.
+ * Thread-safe.
  *
  * <ul>
  *   <li><b>liveness</b>: the node's own machinery works: its Raft server runs, and its apply
  *       thread is not wedged (committed entries waiting while the applied index has not moved for
  *       {@code applyStallAfter}). It does not depend on leadership or on other nodes, so it stays
  *       UP on a healthy standby during a takeover: a liveness probe must never kill a node for
- *       taking part in a failover.</li>
- *   <li><b>readiness</b>: the node has joined the cluster, knows a leader (or lost it less than
- *       {@code leaderGrace} ago: an election is not an outage), and its replica has applied all
- *       but at most {@code maxApplyLag} of the entries it knows are committed.</li>
- *   <li><b>startup</b>: storage opened, snapshot restored and log replayed (the node started).</li>
+ *       taking part in a failover. On etcd: the process (losing etcd must not restart the
+ *       coordinator; the jetcd client reconnects by itself).</li>
+ *   <li><b>readiness</b>: the node has started and joined the cluster, knows a leader (or lost it
+ *       less than {@code leaderGrace} ago: an election is not an outage), and its replica has
+ *       applied all but at most {@code maxApplyLag} of the entries it knows are committed. On etcd:
+ *       etcd answers a linearizable read within a second.</li>
+ *   <li><b>startup</b>: storage opened, snapshot restored, log replayed, roles started.</li>
  *   <li><b>role groups</b>: UP only where the role is ACTIVE.</li>
  * </ul>
  */
 public final class NodeHealth {
-  private final Supplier<RaftNode> node;
-  private final Supplier<List<RoleStatus>> roles;
+  private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(1);
+
+  private final Supplier<NodeStatus> status;
+  private final Function<Duration, Optional<String>> probe;
   private final MonotonicClock clock;
   private final long maxApplyLag;
   private final long applyStallNanos;
   private final long leaderGraceNanos;
-
-  /** The etcd backend (no Raft node): null when etcd answered a probe read, else why not. */
-  private final Supplier<String> etcdProbe;
 
   private long lastApplied = -1;
   private long appliedMovedAt;
@@ -47,24 +50,14 @@ public final class NodeHealth {
   private boolean leaderEverSeen;
 
   /**
-   * @param node  the node, or null before it started (a supplier: the node exists only after start-up)
-   * @param roles this node's roles
+   * @param status the node's status now
+   * @param probe  asks the backend for a linearizable read within a timeout: empty when it
+   *               answered, else why not (used for readiness where there is no Raft state: etcd)
    */
-  public NodeHealth(Supplier<RaftNode> node, Supplier<List<RoleStatus>> roles, MonotonicClock clock, long maxApplyLag,
-      Duration applyStallAfter, Duration leaderGrace) {
-    this(node, roles, clock, maxApplyLag, applyStallAfter, leaderGrace, null);
-  }
-
-  /**
-   * For the etcd backend ({@code node} supplies null): liveness is this process (the jetcd client
-   * reconnects by itself, and losing etcd must not restart the coordinator), readiness is
-   * {@code etcdProbe} (null when etcd answered, else why not), startup is the roles having started.
-   */
-  public NodeHealth(Supplier<RaftNode> node, Supplier<List<RoleStatus>> roles, MonotonicClock clock, long maxApplyLag,
-      Duration applyStallAfter, Duration leaderGrace, Supplier<String> etcdProbe) {
-    this.etcdProbe = etcdProbe;
-    this.node = Objects.requireNonNull(node, "node");
-    this.roles = Objects.requireNonNull(roles, "roles");
+  public NodeHealth(Supplier<NodeStatus> status, Function<Duration, Optional<String>> probe, MonotonicClock clock,
+      long maxApplyLag, Duration applyStallAfter, Duration leaderGrace) {
+    this.status = Objects.requireNonNull(status, "status");
+    this.probe = Objects.requireNonNull(probe, "probe");
     this.clock = Objects.requireNonNull(clock, "clock");
     if (maxApplyLag < 0) {
       throw new IllegalArgumentException("maxApplyLag must not be negative");
@@ -76,27 +69,26 @@ public final class NodeHealth {
 
   public synchronized HealthCheckResponse liveness() {
     final HealthCheckResponseBuilder b = HealthCheckResponse.named("baton-liveness");
-    final RaftNode n = node.get();
-    if (n == null && etcdProbe != null) {
-      return b.up().withData("backend", "etcd").build();
+    final NodeStatus s = status.get();
+    b.withData("backend", s.backend());
+    if (s.raft().isEmpty()) {
+      return b.up().build(); // etcd, or Raft not started yet (startup decides until then)
     }
-    if (n == null) {
-      return b.up().withData("raft", "not started yet").build(); // startup decides until then
+    final NodeStatus.Raft raft = s.raft().get();
+    if (!raft.serverRunning()) {
+      return s.lifecycle() == NodeStatus.Lifecycle.STARTED ? down(b, "the Raft server is not running")
+          : b.up().withData("lifecycle", s.lifecycle().name()).build();
     }
-    if (!n.serverAlive()) {
-      return down(b, "the Raft server is not running (state " + n.state() + ")");
-    }
-    final RaftStatus s = n.status();
     final long now = clock.nanoTime();
-    if (s.appliedIndex() != lastApplied) {
-      lastApplied = s.appliedIndex();
+    if (raft.appliedIndex() != lastApplied) {
+      lastApplied = raft.appliedIndex();
       appliedMovedAt = now;
     }
-    b.withData("role", s.role()).withData("term", s.term()).withData("commitIndex", s.commitIndex())
-        .withData("appliedIndex", s.appliedIndex());
+    b.withData("role", raft.role()).withData("term", raft.term()).withData("commitIndex", raft.commitIndex())
+        .withData("appliedIndex", raft.appliedIndex());
     final long stalledFor = now - appliedMovedAt;
-    if (s.commitIndex() > s.appliedIndex() && stalledFor >= applyStallNanos) {
-      return down(b, "the apply thread is stuck: " + (s.commitIndex() - s.appliedIndex())
+    if (raft.commitIndex() > raft.appliedIndex() && stalledFor >= applyStallNanos) {
+      return down(b, "the apply thread is stuck: " + (raft.commitIndex() - raft.appliedIndex())
           + " committed entries wait and the applied index has not moved for " + stalledFor / 1_000_000 + " ms");
     }
     return b.up().build();
@@ -104,31 +96,30 @@ public final class NodeHealth {
 
   public synchronized HealthCheckResponse readiness() {
     final HealthCheckResponseBuilder b = HealthCheckResponse.named("baton-readiness");
-    final RaftNode n = node.get();
-    if (n == null && etcdProbe != null) {
-      final String problem = etcdProbe.get();
-      return problem == null ? b.up().withData("backend", "etcd").build()
-          : down(b.withData("backend", "etcd"), "etcd does not answer: " + problem);
+    final NodeStatus s = status.get();
+    b.withData("backend", s.backend());
+    if (s.lifecycle() != NodeStatus.Lifecycle.STARTED) {
+      return down(b, "the node is " + s.lifecycle().name().toLowerCase(java.util.Locale.ROOT));
     }
-    if (n == null || n.state() != RaftNode.State.STARTED) {
-      return down(b, "the node has not started");
+    if (s.raft().isEmpty()) {
+      final Optional<String> problem = probe.apply(PROBE_TIMEOUT);
+      return problem.isEmpty() ? b.up().build() : down(b, s.backend() + " does not answer: " + problem.get());
     }
-    final RaftStatus s = n.status();
+    final NodeStatus.Raft raft = s.raft().get();
     final long now = clock.nanoTime();
-    b.withData("role", s.role()).withData("term", s.term()).withData("leader", String.valueOf(s.leader()))
-        .withData("applyLag", s.commitIndex() - s.appliedIndex());
-    final boolean member = n.members().stream().anyMatch(p -> p.id().equals(n.nodeId()));
-    if (!member) {
-      return down(b, "node " + n.nodeId() + " is not a voting member of the cluster (yet)");
+    b.withData("role", raft.role()).withData("term", raft.term()).withData("leader", String.valueOf(raft.leader()))
+        .withData("applyLag", raft.commitIndex() - raft.appliedIndex());
+    if (!raft.votingMember()) {
+      return down(b, "node " + s.node() + " is not a voting member of the cluster (yet)");
     }
-    if (s.leader() != null) {
+    if (raft.leader() != null) {
       leaderSeenAt = now;
       leaderEverSeen = true;
     } else if (!leaderEverSeen || now - leaderSeenAt >= leaderGraceNanos) {
       return down(b, "no leader known" + (leaderEverSeen ? " for " + (now - leaderSeenAt) / 1_000_000 + " ms" : " yet")
           + ": the cluster has no quorum, or this node cannot reach it");
     }
-    final long lag = s.commitIndex() - s.appliedIndex();
+    final long lag = raft.commitIndex() - raft.appliedIndex();
     if (lag > maxApplyLag) {
       return down(b, "the replica is " + lag + " entries behind (at most " + maxApplyLag + " allowed)");
     }
@@ -137,22 +128,18 @@ public final class NodeHealth {
 
   public HealthCheckResponse startup() {
     final HealthCheckResponseBuilder b = HealthCheckResponse.named("baton-startup");
-    final RaftNode n = node.get();
-    if (n == null && etcdProbe != null) {
-      return b.status(!roles.get().isEmpty()).withData("backend", "etcd").build();
-    }
-    if (n == null || n.state() == RaftNode.State.LATENT) {
-      return down(b, "storage not opened yet");
-    }
-    final RaftStatus s = n.status();
-    return b.status(n.state() == RaftNode.State.STARTED).withData("appliedIndex", s.appliedIndex())
-        .withData("state", n.state().name()).build();
+    final NodeStatus s = status.get();
+    b.withData("backend", s.backend()).withData("lifecycle", s.lifecycle().name());
+    s.raft().ifPresent(raft -> b.withData("appliedIndex", raft.appliedIndex()));
+    return s.lifecycle() == NodeStatus.Lifecycle.STARTED ? b.up().build()
+        : down(b, s.lifecycle() == NodeStatus.Lifecycle.STARTING ? "starting: storage, log replay or roles not ready yet"
+            : "stopped");
   }
 
   /** UP only on the node where {@code role} is ACTIVE. */
   public HealthCheckResponse roleActive(String role) {
     final HealthCheckResponseBuilder b = HealthCheckResponse.named("baton-role-" + role);
-    for (RoleStatus r : roles.get()) {
+    for (RoleStatus r : status.get().roles()) {
       if (r.role().equals(role)) {
         b.withData("state", r.state().name()).withData("epoch", r.epoch())
             .withData("active", String.valueOf(r.active()));
@@ -166,7 +153,7 @@ public final class NodeHealth {
   /** UP only when every role of this node is ACTIVE here (with the leader placement: on the leader). */
   public HealthCheckResponse allRolesActive() {
     final HealthCheckResponseBuilder b = HealthCheckResponse.named("baton-roles-active");
-    final List<RoleStatus> all = roles.get();
+    final List<RoleStatus> all = status.get().roles();
     boolean up = !all.isEmpty();
     for (RoleStatus r : all) {
       b.withData(r.role(), r.state().name());

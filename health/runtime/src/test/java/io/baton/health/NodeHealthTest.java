@@ -2,30 +2,34 @@ package io.baton.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.baton.ha.NodeStatus;
+import io.baton.ha.Placement;
+import io.baton.ha.RatisBackend;
 import io.baton.ha.RoleContext;
 import io.baton.ha.RoleHandler;
 import io.baton.ha.RoleManager;
 import io.baton.ha.StandbyMode;
 import io.baton.raft.RaftNode;
-import io.baton.raft.TestCluster;
-import io.baton.raft.Timing;
+import io.baton.testkit.TestCluster;
+import io.baton.testkit.Timing;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponse.Status;
+import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Health decisions on a real 3-node cluster with roles; the checks' own time is a scripted clock,
- * so grace periods pass only when the test says so.
+ * Health decisions on a real 3-node cluster with roles, through the node status; the checks' own
+ * time is a scripted clock, so grace periods pass only when the test says so.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class NodeHealthTest {
@@ -59,12 +63,14 @@ class NodeHealthTest {
   private void start() {
     cluster = new TestCluster(3).start();
     for (RaftNode n : cluster.running()) {
-      final RoleManager m = new RoleManager(n, ROLES.stream().map(role -> new RoleManager.RoleSpec(role, IDLE,
-          StandbyMode.WARM)).toList(), executor, RoleManager.defaultCheckInterval(n));
+      final RatisBackend backend = new RatisBackend(n);
+      final RoleManager m = new RoleManager(backend, ROLES.stream().map(role -> new RoleManager.RoleSpec(role, IDLE,
+          StandbyMode.WARM)).toList(), executor, Placement.leader());
       m.start();
       managers.put(n.nodeId(), m);
-      health.put(n.nodeId(), new NodeHealth(() -> n, m::statuses, now::get, 1000, Duration.ofSeconds(30),
-          Duration.ofSeconds(3)));
+      health.put(n.nodeId(), new NodeHealth(() -> new NodeStatus(n.nodeId(), "ratis", "leader",
+          NodeStatus.Lifecycle.STARTED, m.statuses(), Map.of(), backend.raftStatus()),
+          timeout -> Optional.of("not asked on ratis"), now::get, 1000, Duration.ofSeconds(30), Duration.ofSeconds(3)));
     }
   }
 
@@ -144,5 +150,24 @@ class NodeHealthTest {
     assertThat(ready.getData().orElseThrow().get("reason").toString()).contains("no leader known");
     now.addAndGet(Duration.ofMinutes(5).toNanos());
     assertThat(up(h.liveness())).as("nothing to apply is not a stall").isTrue();
+  }
+
+  @Test
+  void onEtcdReadinessIsWhetherEtcdAnswersAndStartupIsTheLifecycle() {
+    final NodeStatus.Lifecycle[] lifecycle = {NodeStatus.Lifecycle.STARTING};
+    final Optional<String>[] probe = new Optional[] {Optional.empty()};
+    final NodeHealth h = new NodeHealth(() -> new NodeStatus("n1", "etcd", "leader", lifecycle[0], List.of(), Map.of(),
+        Optional.empty()), timeout -> probe[0], now::get, 1000, Duration.ofSeconds(30), Duration.ofSeconds(3));
+    assertThat(up(h.startup())).isFalse();
+    assertThat(up(h.readiness())).isFalse();
+    assertThat(up(h.liveness())).as("losing etcd must not restart the coordinator").isTrue();
+    lifecycle[0] = NodeStatus.Lifecycle.STARTED;
+    assertThat(up(h.startup())).isTrue();
+    assertThat(up(h.readiness())).isTrue();
+    probe[0] = Optional.of("no answer within 1000 ms");
+    final HealthCheckResponse ready = h.readiness();
+    assertThat(up(ready)).isFalse();
+    assertThat(ready.getData().orElseThrow().get("reason").toString()).contains("etcd does not answer: no answer");
+    assertThat(up(h.liveness())).isTrue();
   }
 }

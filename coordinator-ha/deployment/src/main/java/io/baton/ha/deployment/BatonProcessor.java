@@ -3,6 +3,7 @@ package io.baton.ha.deployment;
 import io.baton.ha.Baton;
 import io.baton.ha.BatonGrpcService;
 import io.baton.ha.BatonRole;
+import io.baton.ha.StatusRoute;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
 import io.quarkus.deployment.annotations.BuildProducer;
 import io.quarkus.deployment.annotations.BuildStep;
@@ -23,12 +24,13 @@ class BatonProcessor {
   }
 
   /**
-   * The lifecycle bean, the gRPC service (quarkus-grpc serves every {@code @GrpcService} bean), and
-   * the role qualifier (it must be in the bean archive index to count as one).
+   * The lifecycle bean, the {@code /baton/status} route, the gRPC service (quarkus-grpc serves every
+   * {@code @GrpcService} bean), and the role qualifier (it must be in the bean archive index to count
+   * as one).
    */
   @BuildStep
   AdditionalBeanBuildItem beans() {
-    return AdditionalBeanBuildItem.builder().addBeanClasses(Baton.class, BatonGrpcService.class, BatonRole.class)
+    return AdditionalBeanBuildItem.builder().addBeanClasses(Baton.class, StatusRoute.class, BatonGrpcService.class, BatonRole.class)
         .setUnremovable().build();
   }
 

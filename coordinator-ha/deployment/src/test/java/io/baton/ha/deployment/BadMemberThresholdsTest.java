@@ -9,7 +9,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class BadMemberThresholdsTest {
   @RegisterExtension
   static final QuarkusUnitTest APP = StartupFails.with(java.util.List.of("baton.members.down-after", "baton.members.suspect-after"),
-      "baton.node-id", "n1", "baton.peers", Ports.singleNodePeers(), "baton.data-dir", "target/never-created",
+      "baton.node-id", "n1", "baton.peers", Fixtures.singleNodePeers(), "baton.data-dir", "target/never-created",
       "baton.members.suspect-after", "5s", "baton.members.down-after", "2s");
 
   @Test

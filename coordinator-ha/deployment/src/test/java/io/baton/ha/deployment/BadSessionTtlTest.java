@@ -9,7 +9,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class BadSessionTtlTest {
   @RegisterExtension
   static final QuarkusUnitTest APP = StartupFails.with(java.util.List.of("baton.spread.session-ttl", "below the minimum of 200 ms"),
-      "baton.node-id", "n1", "baton.peers", Ports.singleNodePeers(), "baton.placement", "spread",
+      "baton.node-id", "n1", "baton.peers", Fixtures.singleNodePeers(), "baton.placement", "spread",
       "baton.spread.session-ttl", "100ms");
 
   @Test

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class BadStandbyModeTest {
   @RegisterExtension
   static final QuarkusUnitTest APP = StartupFails.with(java.util.List.of("baton.roles.rootcoord.standby-mode", "lukewarm"),
-      "baton.node-id", "n1", "baton.peers", Ports.singleNodePeers(),
+      "baton.node-id", "n1", "baton.peers", Fixtures.singleNodePeers(),
       "baton.roles.rootcoord.standby-mode", "lukewarm");
 
   @Test

@@ -38,7 +38,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** The gRPC API of a single-node cluster, through a plain grpc-java client. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class GrpcApiTest {
-  private static final String DATA = Ports.tempDir();
+  private static final String DATA = Fixtures.tempDir();
 
   @RegisterExtension
   static final QuarkusUnitTest APP = TestRoles.singleNodeApp(DATA)
@@ -65,7 +65,7 @@ class GrpcApiTest {
   @AfterAll
   static void cleanUp() throws InterruptedException {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    Ports.deleteQuietly(DATA);
+    Fixtures.deleteQuietly(DATA);
   }
 
   private static ByteString bytes(String s) {

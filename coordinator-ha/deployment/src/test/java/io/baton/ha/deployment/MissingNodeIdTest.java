@@ -9,7 +9,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class MissingNodeIdTest {
   @RegisterExtension
   static final QuarkusUnitTest APP = StartupFails.with(java.util.List.of("baton.node-id"),
-      "baton.peers", Ports.singleNodePeers());
+      "baton.peers", Fixtures.singleNodePeers());
 
   @Test
   void doesNotStart() {

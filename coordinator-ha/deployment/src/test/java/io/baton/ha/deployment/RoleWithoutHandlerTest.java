@@ -9,7 +9,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class RoleWithoutHandlerTest {
   @RegisterExtension
   static final QuarkusUnitTest APP = StartupFails.with(java.util.List.of("baton.roles.datacoord", "no bean implements RoleHandler with @BatonRole(\"datacoord\")"),
-      "baton.node-id", "n1", "baton.peers", Ports.singleNodePeers(), "baton.data-dir", "target/never-created",
+      "baton.node-id", "n1", "baton.peers", Fixtures.singleNodePeers(), "baton.data-dir", "target/never-created",
       "baton.roles.datacoord.standby-mode", "warm");
 
   @Test

@@ -4,8 +4,8 @@ import io.baton.ha.BatonRole;
 import io.baton.ha.RoleChanged;
 import io.baton.ha.RoleContext;
 import io.baton.ha.RoleHandler;
-import jakarta.inject.Singleton;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -18,9 +18,9 @@ final class TestRoles {
   static io.quarkus.test.QuarkusUnitTest singleNodeApp(String dataDir) {
     return new io.quarkus.test.QuarkusUnitTest()
         .withApplicationRoot(jar -> jar.addClasses(TestRoles.class, RootCoord.class, QueryCoord.class, Events.class,
-            Ports.class))
+            Fixtures.class))
         .overrideConfigKey("baton.node-id", "n1")
-        .overrideConfigKey("baton.peers", Ports.singleNodePeers())
+        .overrideConfigKey("baton.peers", Fixtures.singleNodePeers())
         .overrideConfigKey("baton.data-dir", dataDir);
   }
 

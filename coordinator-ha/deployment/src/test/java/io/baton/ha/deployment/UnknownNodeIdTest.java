@@ -9,7 +9,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class UnknownNodeIdTest {
   @RegisterExtension
   static final QuarkusUnitTest APP = StartupFails.with(java.util.List.of("invalid Baton configuration, baton.node-id", "'n7' is not among the peers"),
-      "baton.node-id", "n7", "baton.peers", Ports.singleNodePeers(), "baton.data-dir", "target/never-created");
+      "baton.node-id", "n7", "baton.peers", Fixtures.singleNodePeers(), "baton.data-dir", "target/never-created");
 
   @Test
   void doesNotStart() {

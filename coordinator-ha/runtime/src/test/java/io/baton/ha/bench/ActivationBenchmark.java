@@ -5,13 +5,13 @@ import io.baton.ha.RoleHandler;
 import io.baton.ha.RoleManager;
 import io.baton.ha.RoleStateMirror;
 import io.baton.ha.StandbyMode;
-import io.baton.raft.KeyValue;
-import io.baton.raft.Op;
 import io.baton.raft.RaftNode;
-import io.baton.raft.TestCluster;
-import io.baton.raft.Timing;
-import io.baton.raft.Txn;
-import io.baton.raft.WatchEvent;
+import io.baton.store.KeyValue;
+import io.baton.store.Op;
+import io.baton.store.Txn;
+import io.baton.store.WatchEvent;
+import io.baton.testkit.TestCluster;
+import io.baton.testkit.Timing;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -152,15 +152,15 @@ public final class ActivationBenchmark {
   }
 
   private static int keysOf(RaftNode node) {
-    return node.metadata().range(RoleManager.statePrefixOf("bench"), io.baton.raft.ReadConsistency.STALE).join().kvs().size();
+    return node.metadata().range(io.baton.ha.Keys.roleState("bench"), io.baton.store.ReadConsistency.STALE).join().kvs().size();
   }
 
   private static void start(RaftNode node, StandbyMode mode, ExecutorService executor, Map<String, Timed> handlers,
       Map<String, RoleManager> managers) {
     final Timed h = new Timed(mode);
     handlers.put(node.nodeId(), h);
-    final RoleManager m = new RoleManager(node, List.of(new RoleManager.RoleSpec("bench", h, mode)), executor,
-        RoleManager.defaultCheckInterval(node));
+    final RoleManager m = new RoleManager(new io.baton.ha.RatisBackend(node), List.of(new RoleManager.RoleSpec("bench", h, mode)),
+        executor, io.baton.ha.Placement.leader());
     managers.put(node.nodeId(), m);
     m.start();
   }

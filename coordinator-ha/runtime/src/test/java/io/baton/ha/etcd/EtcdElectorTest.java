@@ -1,17 +1,20 @@
 package io.baton.ha.etcd;
 
-import static io.baton.raft.Timing.await;
+import static io.baton.testkit.Timing.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.baton.etcd.EtcdMetadataStore;
+import io.baton.ha.EtcdElector;
 import io.baton.ha.Placement;
 import io.baton.ha.RoleContext;
 import io.baton.ha.RoleHandler;
 import io.baton.ha.RoleManager;
 import io.baton.ha.StandbyMode;
-import io.baton.raft.MonotonicClock;
-import io.baton.raft.StaleEpochException;
-import io.baton.raft.Timing;
+import io.baton.store.MonotonicClock;
+import io.baton.store.StaleEpochException;
+import io.baton.testkit.EtcdCluster;
+import io.baton.testkit.Timing;
 import io.etcd.jetcd.Client;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -94,9 +97,10 @@ class EtcdElectorTest {
   private void startNode(String id, Duration ttl) {
     final EtcdMetadataStore store = connect();
     final Recorder handler = new Recorder();
-    final EtcdElector elector = new EtcdElector(store, id, prefix, List.of(ROLE), ttl, MonotonicClock.SYSTEM);
+    final EtcdElector elector = new EtcdElector(store, id, prefix, List.of(ROLE), ttl, Duration.ofSeconds(10),
+        MonotonicClock.SYSTEM);
     final RoleManager m = new RoleManager(id, store, () -> true, List.of(new RoleManager.RoleSpec(ROLE, handler,
-        StandbyMode.WARM)), executor, Duration.ofMillis(20), Placement.leader(), elector);
+        StandbyMode.WARM)), executor, Duration.ofMillis(20), Placement.leader(), elector, MonotonicClock.SYSTEM);
     stores.put(id, store);
     handlers.put(id, handler);
     managers.put(id, m);

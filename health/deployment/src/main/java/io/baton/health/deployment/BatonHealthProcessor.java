@@ -3,7 +3,6 @@ package io.baton.health.deployment;
 import io.baton.health.BatonChecks;
 import io.baton.health.BatonHealth;
 import io.baton.health.BatonMetrics;
-import io.baton.health.MilvusHealthCheck;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
 import io.quarkus.deployment.Capabilities;
 import io.quarkus.deployment.Capability;
@@ -26,8 +25,7 @@ class BatonHealthProcessor {
       return; // nothing of this module is registered: no SmallRye Health, no checks
     }
     beans.produce(AdditionalBeanBuildItem.builder().addBeanClasses(BatonHealth.class).setUnremovable().build());
-    for (Class<?> check : new Class<?>[] {BatonChecks.Live.class, BatonChecks.Ready.class, BatonChecks.Started.class,
-        MilvusHealthCheck.class}) {
+    for (Class<?> check : new Class<?>[] {BatonChecks.Live.class, BatonChecks.Ready.class, BatonChecks.Started.class}) {
       checks.produce(new HealthBuildItem(check.getName(), true));
     }
   }

@@ -1,0 +1,52 @@
+package io.baton.ha;
+
+import io.baton.store.MetadataStore;
+import io.baton.store.MonotonicClock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What decides and replicates for one node: the embedded Ratis node ({@link RatisBackend}) or an
+ * etcd cluster ({@link EtcdBackend}). A {@link RoleManager} runs roles over it; everything else in
+ * Baton (placements, members, fencing) uses only its {@link #store()}.
+ */
+public interface Backend extends AutoCloseable {
+  /** {@code ratis} or {@code etcd}. */
+  String name();
+
+  /** This node's id. */
+  String nodeId();
+
+  /** The metadata store, through this node. */
+  MetadataStore store();
+
+  /** Whether the backend is up on this node (role checks pause while it is not). */
+  boolean running();
+
+  /**
+   * The elector of {@code placement} on this backend.
+   *
+   * @throws IllegalArgumentException when this backend does not offer the placement, or
+   *     {@code checkInterval} is too long for it to be safe; the message names the problem
+   */
+  Elector elector(List<String> roles, Placement placement, Duration checkInterval, MonotonicClock clock);
+
+  /** How often a role manager should ask the placement whether active roles still hold. */
+  Duration checkInterval(Placement placement);
+
+  /**
+   * Hands over what the backend itself leads on this node (the Raft leadership), after the roles
+   * were handed over and before the node stops, so that the shutdown causes no election.
+   * Completes at once when there is nothing to hand over.
+   */
+  CompletableFuture<Void> handOver();
+
+  /** The Raft part of the node status; absent on backends without Raft. */
+  Optional<NodeStatus.Raft> raftStatus();
+
+  /** Stops this node's side of the backend (the Raft node; the etcd client). Idempotent. */
+  @Override
+  void close();
+}

@@ -1,0 +1,331 @@
+package io.baton.ha;
+
+import io.baton.store.Compare;
+import io.baton.store.Futures;
+import io.baton.store.KeyValue;
+import io.baton.store.MetadataStore;
+import io.baton.store.MonotonicClock;
+import io.baton.store.Op;
+import io.baton.store.ReadConsistency;
+import io.baton.store.ReadResult;
+import io.baton.store.Txn;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The leader placement on etcd: etcd's own election recipe, the one {@code etcdctl elect} and Go's
+ * {@code concurrency.Election} use, so Baton candidates and candidates in other languages agree on
+ * one leader. For each role, election {@code <prefix>/<role>}: every candidate puts
+ * {@code <prefix>/<role>/<lease id in hex>} (value: its node id) bound to its session lease; the
+ * candidate whose key has the lowest create revision leads, and the epoch is that create revision
+ * (the fence of the role's writes: {@code fencedBy(leader key, epoch)}; nobody writes a candidate key
+ * twice, so its mod revision stays its create revision).
+ *
+ * <p><b>Sessions.</b> One lease per node, of {@code ttl} (etcd's minimum is about 2 s), kept alive
+ * every tenth of it. The leader counts its leadership valid until the last successful keep-alive's
+ * <em>sending</em> time plus {@code ttl − ttl/5} on its own clock; etcd expires the lease no sooner
+ * than {@code ttl} after it received that keep-alive (and a new etcd leader restarts every TTL), so
+ * the old leader has stopped before its key can disappear. An etcd outage shorter than
+ * {@code ttl − ttl/5 − ttl/10} (70% of the TTL) therefore causes no step-down. A longer one cannot be
+ * told apart from this node being cut off from a working etcd, so the leader steps down before its
+ * lease could expire and stays alive; it campaigns again, with a new session if the old one
+ * expired, when etcd answers again.
+ *
+ * <p><b>Resigning</b> is the recipe's {@code Resign}: a transaction that deletes this node's key only
+ * if its create revision is still the one this campaign made, so a late or retried delete can never
+ * remove a newer candidacy. A leadership is never renewed in its own epoch: when this node gives a
+ * role up (lost session, handover, transfer) it resigns and campaigns again at the back of the
+ * queue.
+ *
+ * <p>Every request is asynchronous; results are handed to the role manager's loop thread.
+ */
+public final class EtcdElector implements Elector {
+  private static final Logger LOG = LoggerFactory.getLogger(EtcdElector.class);
+
+  /** A candidacy of this node: its key and create revision (0 while the campaign's put is in flight). */
+  private record Candidacy(String key, long revision) {}
+
+  private final MetadataStore store;
+  private final String nodeId;
+  private final String prefix;
+  private final List<String> roles;
+  private final MonotonicClock clock;
+  private final long moveTimeoutNanos;
+  private final ElectorLoop loop;
+  /** Stopped by a handover or close: no new session, so no new campaign. */
+  private final LeaseSession session;
+  private final RoleMoves moves = new RoleMoves();
+  private volatile boolean closed;
+  /** Per role: this node's candidacy in the current session. */
+  private final Map<String, Candidacy> mine = new ConcurrentHashMap<>();
+  /** Per role, from the last read: the leading key. */
+  private volatile Map<String, KeyValue> leaders = Map.of();
+  /** Candidacies this node resigned whose key it must still delete (retried every tick until etcd confirms). */
+  private final Map<String, Candidacy> resigning = new ConcurrentHashMap<>();
+  /** Loop-thread state. */
+  private final java.util.Set<String> deleting = new java.util.HashSet<>();
+  private boolean readInFlight;
+  private final FailureRun readFailures = new FailureRun(LOG);
+
+  /**
+   * @param prefix      the elections' prefix: role {@code r} is election {@code <prefix>/r}
+   * @param ttl         the session lease's TTL (etcd rounds it up to whole seconds)
+   * @param moveTimeout how long a transfer or handover may take before it counts as failed
+   */
+  public EtcdElector(MetadataStore store, String nodeId, String prefix, List<String> roles, Duration ttl,
+      Duration moveTimeout, MonotonicClock clock) {
+    this.store = Objects.requireNonNull(store, "store");
+    this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
+    this.prefix = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
+    this.roles = List.copyOf(roles);
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.moveTimeoutNanos = moveTimeout.toNanos();
+    if (ttl.compareTo(Duration.ofSeconds(2)) < 0) {
+      throw new IllegalArgumentException("etcd lease TTL " + ttl.toMillis() + " ms is below etcd's minimum of 2 s");
+    }
+    this.loop = new ElectorLoop(nodeId);
+    this.session = new LeaseSession(nodeId, "etcd session", store, ttl, ttl.dividedBy(10),
+        ttl.minus(ttl.dividedBy(5)), clock, null, new LeaseSession.Listener() {
+          @Override
+          public void started(long id) {
+            mine.clear(); // candidate keys of an earlier session are gone with it
+          }
+        });
+  }
+
+  /** The election of a role: {@code <prefix>/<role>}, as {@code etcdctl elect} names it. */
+  public String electionOf(String role) {
+    return prefix + "/" + role;
+  }
+
+  @Override
+  public void start(Executor loopThread, Runnable wake) {
+    loop.start(loopThread);
+    session.start(loopThread);
+  }
+
+  @Override
+  public long confirmedEpoch(String role) {
+    if (!session.valid() || resigning.containsKey(role)) {
+      return 0;
+    }
+    final Candidacy c = mine.get(role);
+    final KeyValue leader = leaders.get(role);
+    if (c == null || c.revision() == 0 || leader == null || leader.createRevision() != c.revision()) {
+      return 0;
+    }
+    return c.revision();
+  }
+
+  @Override
+  public MetadataStore fence(MetadataStore base, String role, long epoch) {
+    final Candidacy c = mine.get(role);
+    final KeyValue leader = leaders.get(role);
+    return base.fencedBy(c != null && c.revision() == epoch ? c.key() : leader.key(), epoch);
+  }
+
+  @Override
+  public String activeNode(String role) {
+    final KeyValue leader = leaders.get(role);
+    return leader == null ? null : leader.valueAsString();
+  }
+
+  private String confirmedLeader(String role) {
+    final String leader = activeNode(role);
+    return nodeId.equals(leader) && confirmedEpoch(role) == 0 ? null : leader;
+  }
+
+  @Override
+  public void tick() {
+    if (closed) {
+      return;
+    }
+    session.tick();
+    resignations();
+    if (readInFlight) {
+      return;
+    }
+    // a stale (serializable) read is safe here: keys with a lower create revision never come back
+    readInFlight = true;
+    final Map<String, CompletableFuture<ReadResult>> elections = new java.util.LinkedHashMap<>();
+    for (String role : roles) {
+      elections.put(role, store.range(electionOf(role) + "/", ReadConsistency.STALE));
+    }
+    CompletableFuture.allOf(elections.values().toArray(CompletableFuture[]::new)).whenComplete((v, e) -> loop.run(() -> {
+      readInFlight = false;
+      if (e != null) {
+        readFailures.failed("node " + nodeId + ": reading the elections from etcd (the leader view is stale"
+            + " meanwhile)", e);
+        return;
+      }
+      readFailures.succeeded("node " + nodeId + ": etcd answers again");
+      final Map<String, KeyValue> seen = new java.util.HashMap<>();
+      elections.forEach((role, read) -> {
+        final ReadResult r = read.join();
+        r.kvs().stream().min(Comparator.comparingLong(KeyValue::createRevision)).ifPresent(kv -> seen.put(role, kv));
+        campaign(role);
+      });
+      leaders = Map.copyOf(seen);
+      moves.check(clock.nanoTime(), this::confirmedLeader);
+    }));
+  }
+
+  /** Puts this node's candidate key if it has none in this session (the recipe's Campaign). */
+  private void campaign(String role) {
+    final long id = session.id();
+    if (!session.valid() || mine.containsKey(role) || resigning.containsKey(role)) {
+      return;
+    }
+    final String key = electionOf(role) + "/" + Long.toHexString(id);
+    mine.put(role, new Candidacy(key, 0));
+    // if the put fails because the key exists, it is this session's own (an earlier attempt that timed out)
+    store.txn(Txn.of(List.of(Compare.absent(key)), List.of(new Op.Put(key, nodeId.getBytes(StandardCharsets.UTF_8),
+        id)))).thenCompose(r -> store.get(key)).whenComplete((r, e) -> loop.run(() -> {
+          final Candidacy resigned = resigning.get(role);
+          if (resigned != null && resigned.key().equals(key) && resigned.revision() == 0) {
+            // resigned while the put was in flight: now its revision is known (or the key is absent)
+            if (e == null && !r.kvs().isEmpty()) {
+              resigning.put(role, new Candidacy(key, r.kvs().get(0).createRevision()));
+            } else if (e == null) {
+              resigning.remove(role, resigned);
+            } else {
+              resigning.put(role, new Candidacy(key, -1)); // unknown: read it before deleting
+            }
+            return;
+          }
+          if (e != null || r.kvs().isEmpty() || session.id() != id) {
+            mine.remove(role);
+            if (e != null) {
+              LOG.info("node {} role={}: campaigning in election {} failed, retrying on the next check: {}", nodeId,
+                  role, electionOf(role), Futures.unwrap(e).toString());
+            }
+            return;
+          }
+          final long revision = r.kvs().get(0).createRevision();
+          mine.put(role, new Candidacy(key, revision));
+          LOG.info("node {} role={}: campaigning in election {} with key revision {}", nodeId, role, electionOf(role),
+              revision);
+        }));
+  }
+
+  /** This node's activation ended: resign and campaign again at the back. */
+  @Override
+  public void released(String role, long epoch) {
+    loop.run(() -> resign(role, "the activation of epoch " + epoch + " ended"));
+  }
+
+  /** The recipe's Resign: delete this node's key if it is still the one this campaign created. */
+  private CompletableFuture<Void> resign(String role, String why) {
+    final Candidacy c = mine.remove(role);
+    if (c == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    resigning.put(role, c);
+    LOG.info("node {} role={} epoch={}: resigning from election {} ({})", nodeId, role, c.revision(),
+        electionOf(role), why);
+    return c.revision() == 0 ? CompletableFuture.completedFuture(null) : deleteResigned(role, c);
+  }
+
+  /** Retries the deletes of resigned keys: until one is confirmed this node does not campaign for that role. */
+  private void resignations() {
+    resigning.forEach((role, c) -> {
+      if (c.revision() != 0 && !deleting.contains(role)) {
+        deleteResigned(role, c);
+      }
+    });
+  }
+
+  private CompletableFuture<Void> deleteResigned(String role, Candidacy c) {
+    deleting.add(role);
+    final CompletableFuture<Long> revision = c.revision() > 0 ? CompletableFuture.completedFuture(c.revision())
+        : store.get(c.key()).thenApply(r -> r.first().filter(kv -> kv.valueAsString().equals(nodeId))
+            .map(KeyValue::createRevision).orElse(0L));
+    return revision.thenCompose(rev -> rev == 0 ? CompletableFuture.completedFuture(null)
+            : store.txn(Txn.of(List.of(Compare.createRevision(c.key(), rev)), List.of(Op.delete(c.key())))))
+        .handle((r, e) -> {
+          loop.run(() -> {
+            deleting.remove(role);
+            if (e == null) {
+              resigning.remove(role, c);
+            } else {
+              LOG.info("node {} role={}: deleting the resigned key {} failed, retrying on the next check: {}", nodeId,
+                  role, c.key(), Futures.unwrap(e).toString());
+            }
+          });
+          if (e != null) {
+            throw new java.util.concurrent.CompletionException(Futures.unwrap(e));
+          }
+          return null;
+        });
+  }
+
+  /**
+   * Resigns the leader's candidacy so that the next candidate in line takes over; only that
+   * candidate can be the target. Completes once the target leads.
+   */
+  @Override
+  public CompletableFuture<Void> transfer(String role, String target) {
+    return loop.call(() -> store.range(electionOf(role) + "/", ReadConsistency.LINEARIZABLE).thenCompose(read -> {
+      final List<KeyValue> queue = read.kvs().stream().sorted(Comparator.comparingLong(KeyValue::createRevision))
+          .toList();
+      if (!queue.isEmpty() && queue.get(0).valueAsString().equals(target)) {
+        return CompletableFuture.completedFuture(null);
+      }
+      if (queue.size() < 2 || !queue.get(1).valueAsString().equals(target)) {
+        return CompletableFuture.failedFuture(new IllegalArgumentException("on etcd a role moves to the next"
+            + " candidate in line only; for " + role + " that is "
+            + (queue.size() < 2 ? "nobody" : queue.get(1).valueAsString()) + ", not " + target));
+      }
+      final KeyValue leader = queue.get(0);
+      return loop.call(() -> {
+        final CompletableFuture<Void> arrived = moves.to(role, target, clock.nanoTime() + moveTimeoutNanos);
+        return store.txn(Txn.of(List.of(Compare.createRevision(leader.key(), leader.createRevision())),
+            List.of(Op.delete(leader.key())))).thenCompose(r -> arrived);
+      });
+    }));
+  }
+
+  /**
+   * Resigns every role and ends the session, so that standbys take over at once. Completes once
+   * every role this node led is led elsewhere; exceptionally when a resignation or the revoke
+   * failed, or a role stayed without another leader.
+   */
+  @Override
+  public CompletableFuture<Void> handOver() {
+    return loop.call(() -> {
+      final List<String> led = roles.stream().filter(r -> confirmedEpoch(r) > 0).toList();
+      final long deadline = clock.nanoTime() + moveTimeoutNanos;
+      final List<CompletableFuture<Void>> moved = led.stream().map(r -> moves.awayFrom(r, nodeId, deadline)).toList();
+      final long id = session.stop();
+      final CompletableFuture<?>[] resignations = roles.stream().map(r -> resign(r, "shutting down"))
+          .toArray(CompletableFuture[]::new);
+      return CompletableFuture.allOf(resignations)
+          .thenCompose(v -> id == 0 ? CompletableFuture.completedFuture(0L) : store.revokeLease(id))
+          .thenCompose(v -> CompletableFuture.allOf(moved.toArray(CompletableFuture[]::new)));
+    });
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    moves.failAll("node " + nodeId + " is closing");
+    final long id = session.stop();
+    if (id != 0) {
+      store.revokeLease(id).whenComplete((rev, e) -> {
+        if (e != null) {
+          LOG.warn("node {}: revoking etcd session {} on close failed ({}); its roles move once it expires", nodeId,
+              Long.toHexString(id), Futures.unwrap(e).toString());
+        }
+      });
+    }
+  }
+}

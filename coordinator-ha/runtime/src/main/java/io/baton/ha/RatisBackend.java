@@ -1,0 +1,110 @@
+package io.baton.ha;
+
+import io.baton.raft.Peer;
+import io.baton.raft.RaftNode;
+import io.baton.raft.RaftNodeOptions;
+import io.baton.raft.RaftStatus;
+import io.baton.store.MetadataStore;
+import io.baton.store.MonotonicClock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The embedded Ratis backend: one {@link RaftNode} per node. Offers the leader placement (every
+ * role on the Raft leader, {@link LeaderElector}) and the spread placement (role leases in the
+ * replicated store, {@link LeaseElector}).
+ */
+public final class RatisBackend implements Backend {
+  private final RaftNode node;
+
+  /** Over a started node; {@link #close()} closes it. */
+  public RatisBackend(RaftNode node) {
+    this.node = Objects.requireNonNull(node, "node");
+  }
+
+  /** The Raft node. */
+  public RaftNode node() {
+    return node;
+  }
+
+  @Override
+  public String name() {
+    return "ratis";
+  }
+
+  @Override
+  public String nodeId() {
+    return node.nodeId();
+  }
+
+  @Override
+  public MetadataStore store() {
+    return node.metadata();
+  }
+
+  @Override
+  public boolean running() {
+    return node.state() == RaftNode.State.STARTED;
+  }
+
+  @Override
+  public Elector elector(List<String> roles, Placement placement, Duration checkInterval, MonotonicClock clock) {
+    final RaftNodeOptions o = node.options();
+    final Duration moveTimeout = o.requestTimeout().multipliedBy(2);
+    if (placement instanceof Placement.Spread spread) {
+      requireAtMost(checkInterval, spread.sessionTtl().dividedBy(8), "1/8 of the session TTL ("
+          + spread.sessionTtl().toMillis() + " ms), so that a lapsed session is noticed before the role lease can"
+          + " expire on the leader");
+      return new LeaseElector(node.nodeId(), node.metadata(), roles, spread, checkInterval,
+          moveTimeout.plus(spread.sessionTtl().multipliedBy(2)), clock);
+    }
+    final Duration margin = o.electionTimeoutMin().minus(o.leaderLease());
+    requireAtMost(checkInterval, margin.dividedBy(2), "half of electionTimeoutMin - leaderLease (" + margin.toMillis()
+        + " ms), so that a lost lease is noticed before another node can be elected");
+    return new LeaderElector(node, roles, moveTimeout, clock);
+  }
+
+  private static void requireAtMost(Duration checkInterval, Duration max, String what) {
+    if (checkInterval.isZero() || checkInterval.isNegative()) {
+      throw new IllegalArgumentException("checkInterval " + checkInterval.toMillis() + " ms must be positive");
+    }
+    if (checkInterval.compareTo(max) > 0) {
+      throw new IllegalArgumentException("checkInterval " + checkInterval.toMillis() + " ms must be at most " + what);
+    }
+  }
+
+  /** A third of the margin between the leader lease and the election timeout (at least 1 ms). */
+  @Override
+  public Duration checkInterval(Placement placement) {
+    final RaftNodeOptions o = node.options();
+    final long marginNanos = o.electionTimeoutMin().minus(o.leaderLease()).toNanos();
+    return Duration.ofNanos(Math.max(1_000_000, marginNanos / 3));
+  }
+
+  /** Hands the Raft leadership to the most up-to-date follower, if this node leads. */
+  @Override
+  public CompletableFuture<Void> handOver() {
+    if (!node.status().isLeader()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return node.handOverLeadership().thenCompose(handedOver -> handedOver ? CompletableFuture.completedFuture(null)
+        : CompletableFuture.failedFuture(new IllegalStateException("node " + node.nodeId()
+            + " leads the Raft group and has no follower to hand the leadership to")));
+  }
+
+  @Override
+  public Optional<NodeStatus.Raft> raftStatus() {
+    final RaftStatus s = node.status();
+    final boolean member = node.members().stream().map(Peer::id).anyMatch(node.nodeId()::equals);
+    return Optional.of(new NodeStatus.Raft(s.role().name(), s.term(), s.leader(), s.commitIndex(), s.appliedIndex(),
+        node.serverAlive(), member, node.leaderChanges()));
+  }
+
+  @Override
+  public void close() {
+    node.close();
+  }
+}

@@ -1,0 +1,141 @@
+package io.baton.ha;
+
+import io.baton.raft.Peer;
+import io.baton.raft.RaftNodeOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@link BatonConfig}, validated once before anything starts: every problem is an
+ * {@link IllegalArgumentException} that names the property ({@code baton.raft.election-timeout-min},
+ * say) and what is wrong with it.
+ */
+record Settings(BatonConfig.Backend backend, Placement placement, RaftNodeOptions raft, Etcd etcd, Members members) {
+
+  /** The etcd backend's settings. */
+  record Etcd(List<String> endpoints, String namespace, Duration leaseTtl, Duration requestTimeout) {}
+
+  /** Members' failure detection; {@code role} empty: the first role by name. */
+  record Members(Duration suspectAfter, Duration downAfter, Duration checkInterval, Optional<String> role) {}
+
+  /** RaftNodeOptions' record components and the properties that set them. */
+  private static final Map<String, String> RAFT_PROPERTIES = Map.of(
+      "clusterName", "baton.cluster-name",
+      "nodeId", "baton.node-id",
+      "peers", "baton.peers",
+      "self", "baton.peers",
+      "storageDir", "baton.data-dir",
+      "electionTimeoutMin", "baton.raft.election-timeout-min",
+      "electionTimeoutMax", "baton.raft.election-timeout-max",
+      "requestTimeout", "baton.raft.request-timeout",
+      "snapshotThreshold", "baton.raft.snapshot-threshold");
+
+  static Settings of(BatonConfig config) {
+    final Placement placement = placement(config);
+    final Members members = members(config.members());
+    if (config.backend() == BatonConfig.Backend.ETCD) {
+      return new Settings(config.backend(), placement, null, etcd(config, placement), members);
+    }
+    return new Settings(config.backend(), placement, raft(config), null, members);
+  }
+
+  private static RaftNodeOptions raft(BatonConfig config) {
+    if (config.peers().isEmpty() || config.peers().get().isEmpty()) {
+      throw invalid("baton.peers", "required with baton.backend=ratis: list the voting members as id=host:port,...");
+    }
+    final List<Peer> peers = new ArrayList<>();
+    for (String spec : config.peers().get()) {
+      try {
+        peers.add(Peer.parse(spec.trim()));
+      } catch (IllegalArgumentException e) {
+        throw invalid("baton.peers", e.getMessage());
+      }
+    }
+    final BatonConfig.Raft raft = config.raft();
+    final RaftNodeOptions.Builder b = RaftNodeOptions.builder()
+        .clusterName(config.clusterName())
+        .nodeId(config.nodeId())
+        .peers(peers)
+        .storageDir(Path.of(config.dataDir()).resolve(config.nodeId()));
+    if (raft.electionTimeoutMin().isPresent() || raft.electionTimeoutMax().isPresent()) {
+      b.electionTimeout(raft.electionTimeoutMin().orElse(RaftNodeOptions.DEFAULT_ELECTION_TIMEOUT_MIN),
+          raft.electionTimeoutMax().orElse(RaftNodeOptions.DEFAULT_ELECTION_TIMEOUT_MAX));
+    }
+    raft.requestTimeout().ifPresent(b::requestTimeout);
+    raft.snapshotThreshold().ifPresent(b::snapshotThreshold);
+    try {
+      return b.build();
+    } catch (RaftNodeOptions.InvalidOptionException e) {
+      throw invalid(RAFT_PROPERTIES.getOrDefault(e.option(), "baton.raft." + e.option()), e.getMessage());
+    }
+  }
+
+  private static Etcd etcd(BatonConfig config, Placement placement) {
+    final BatonConfig.Etcd etcd = config.etcd();
+    final List<String> endpoints = etcd.endpoints().orElse(List.of()).stream().map(String::trim).toList();
+    if (endpoints.isEmpty()) {
+      throw invalid("baton.etcd.endpoints", "required with baton.backend=etcd (e.g. http://etcd-0:2379,http://etcd-1:2379)");
+    }
+    if (etcd.leaseTtl().compareTo(EtcdBackend.MIN_LEASE_TTL) < 0) {
+      throw invalid("baton.etcd.lease-ttl", etcd.leaseTtl().toMillis() + " ms is below etcd's minimum of 2 s");
+    }
+    if (placement instanceof Placement.Spread spread && spread.sessionTtl().compareTo(EtcdBackend.MIN_LEASE_TTL) < 0) {
+      throw invalid("baton.spread.session-ttl", spread.sessionTtl().toMillis()
+          + " ms is below etcd's minimum lease TTL of 2 s (baton.backend=etcd)");
+    }
+    requirePositive(etcd.requestTimeout(), "baton.etcd.request-timeout");
+    return new Etcd(endpoints, etcd.namespace().orElse("/baton/" + config.clusterName() + "/"), etcd.leaseTtl(),
+        etcd.requestTimeout());
+  }
+
+  private static Placement placement(BatonConfig config) {
+    if (config.placement() == BatonConfig.PlacementKind.LEADER) {
+      return Placement.leader();
+    }
+    final BatonConfig.Spread spread = config.spread();
+    if (spread.sessionTtl().compareTo(Placement.Spread.MIN_SESSION_TTL) < 0) {
+      throw invalid("baton.spread.session-ttl", spread.sessionTtl().toMillis() + " ms is below the minimum of "
+          + Placement.Spread.MIN_SESSION_TTL.toMillis() + " ms");
+    }
+    if (spread.rebalanceAfter().isNegative()) {
+      throw invalid("baton.spread.rebalance-after", "must not be negative (0 disables rebalancing)");
+    }
+    return Placement.spread(spread.sessionTtl(), spread.rebalanceAfter());
+  }
+
+  private static Members members(BatonConfig.Members m) {
+    requirePositive(m.suspectAfter(), "baton.members.suspect-after");
+    if (m.downAfter().compareTo(m.suspectAfter()) <= 0) {
+      throw invalid("baton.members.down-after", m.downAfter().toMillis() + " ms must exceed"
+          + " baton.members.suspect-after (" + m.suspectAfter().toMillis() + " ms)");
+    }
+    requirePositive(m.checkInterval(), "baton.members.check-interval");
+    return new Members(m.suspectAfter(), m.downAfter(), m.checkInterval(), m.role());
+  }
+
+  private static void requirePositive(Duration d, String property) {
+    if (d.isZero() || d.isNegative()) {
+      throw invalid(property, d.toMillis() + " ms must be positive");
+    }
+  }
+
+  /** The role that owns members: the configured one, which must exist, or the first by name. */
+  String membersRole(List<String> roles) {
+    if (members.role().isPresent()) {
+      final String role = members.role().get();
+      if (!roles.contains(role)) {
+        throw invalid("baton.members.role", "'" + role + "' is not a role of this node (roles: " + roles + ")");
+      }
+      return role;
+    }
+    return roles.stream().sorted().findFirst().orElseThrow();
+  }
+
+  static IllegalArgumentException invalid(String property, String problem) {
+    return new IllegalArgumentException("invalid Baton configuration, " + property + ": " + problem);
+  }
+}

@@ -1,0 +1,61 @@
+package io.baton.ha;
+
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+
+/** Serves {@code GET /baton/status}: the {@link NodeStatus} as JSON (see {@link #toJson}). */
+@Singleton
+public class StatusRoute {
+  @Inject
+  Baton baton;
+
+  void routes(@Observes Router router) {
+    router.get("/baton/status").handler(ctx -> {
+      final JsonObject body;
+      try {
+        body = toJson(baton.status());
+      } catch (RuntimeException e) {
+        ctx.response().setStatusCode(503).putHeader("content-type", "application/json")
+            .end(new JsonObject().put("error", String.valueOf(e.getMessage())).encode());
+        return;
+      }
+      ctx.response().putHeader("content-type", "application/json").end(body.encode());
+    });
+  }
+
+  /**
+   * {@code {"node","backend","placement","lifecycle","roles":{"<role>":{"state","epoch","active",
+   * "standbyMode","activatedAtMillis"}},"members":{"<member>":"ALIVE|SUSPECT|DOWN"},
+   * "raft":{"term","leader","commitIndex","appliedIndex","role"}}} ({@code raft} absent on etcd).
+   */
+  public static JsonObject toJson(NodeStatus status) {
+    final JsonObject roles = new JsonObject();
+    for (RoleStatus r : status.roles()) {
+      roles.put(r.role(), new JsonObject()
+          .put("state", r.state().name())
+          .put("epoch", r.epoch())
+          .put("active", r.active())
+          .put("standbyMode", r.standbyMode().name())
+          .put("activatedAtMillis", r.activatedAtMillis()));
+    }
+    final JsonObject members = new JsonObject();
+    status.members().forEach((m, state) -> members.put(m, state.name()));
+    final JsonObject json = new JsonObject()
+        .put("node", status.node())
+        .put("backend", status.backend())
+        .put("placement", status.placement())
+        .put("lifecycle", status.lifecycle().name())
+        .put("roles", roles)
+        .put("members", members);
+    status.raft().ifPresent(raft -> json.put("raft", new JsonObject()
+        .put("term", raft.term())
+        .put("leader", raft.leader())
+        .put("commitIndex", raft.commitIndex())
+        .put("appliedIndex", raft.appliedIndex())
+        .put("role", raft.role())));
+    return json;
+  }
+}

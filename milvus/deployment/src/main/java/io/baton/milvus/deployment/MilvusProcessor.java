@@ -1,0 +1,24 @@
+package io.baton.milvus.deployment;
+
+import io.baton.milvus.MilvusHealthCheck;
+import io.quarkus.deployment.Capabilities;
+import io.quarkus.deployment.Capability;
+import io.quarkus.deployment.annotations.BuildProducer;
+import io.quarkus.deployment.annotations.BuildStep;
+import io.quarkus.deployment.builditem.FeatureBuildItem;
+import io.quarkus.smallrye.health.deployment.spi.HealthBuildItem;
+
+/** Registers the Milvus health group, only when the application has SmallRye Health. */
+class MilvusProcessor {
+  @BuildStep
+  FeatureBuildItem feature() {
+    return new FeatureBuildItem("baton-milvus");
+  }
+
+  @BuildStep
+  void checks(Capabilities capabilities, BuildProducer<HealthBuildItem> checks) {
+    if (capabilities.isPresent(Capability.SMALLRYE_HEALTH)) {
+      checks.produce(new HealthBuildItem(MilvusHealthCheck.class.getName(), true));
+    }
+  }
+}

@@ -1,0 +1,21 @@
+package io.baton.milvus;
+
+import io.quarkus.runtime.annotations.ConfigPhase;
+import io.quarkus.runtime.annotations.ConfigRoot;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/** The Milvus endpoints a node reports on. */
+@ConfigMapping(prefix = "baton.milvus")
+@ConfigRoot(phase = ConfigPhase.RUN_TIME)
+public interface MilvusConfig {
+  /** Milvus endpoints as URIs ({@code http://host:19530}), comma-separated; none by default. */
+  Optional<List<String>> endpoints();
+
+  /** How long one endpoint may take to connect and answer a health check. */
+  @WithDefault("2s")
+  Duration timeout();
+}
