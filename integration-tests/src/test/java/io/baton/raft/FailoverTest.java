@@ -79,7 +79,7 @@ class FailoverTest {
   @ParameterizedTest(name = "{0} nodes")
   @ValueSource(ints = {3, 5})
   void withoutMajorityWritesFailWithinTheTimeoutAndNothingHalfAppliedAppearsLater(int size) {
-    final Duration requestTimeout = Duration.ofSeconds(1);
+    final Duration requestTimeout = Duration.ofSeconds(3);
     try (TestCluster c = new TestCluster(size, b -> b.requestTimeout(requestTimeout)).start()) {
       final RaftNode leader = c.leader();
       await(leader.metadata().put("before", "x"));

@@ -41,7 +41,7 @@ public final class MetadataClient extends ForwardingMetadataStore implements Aut
       throw new IllegalArgumentException("a metadata client needs at least one peer");
     }
     return new RatisMetadataStore("metadata client of " + clusterName, () -> RaftNode.newClient(clusterName, RaftNode.toRaftPeers(peers),
-        requestTimeout, RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES), null,
+        requestTimeout, RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES), null, null,
         new RequestValidator(io.baton.store.RequestLimits.DEFAULT, RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES,
             RaftNodeOptions.DEFAULT_ELECTION_TIMEOUT_MAX.toMillis()),
         requestTimeout);

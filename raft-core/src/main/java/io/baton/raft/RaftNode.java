@@ -2,6 +2,7 @@ package io.baton.raft;
 
 import io.baton.store.BatonException;
 import io.baton.store.ClosedException;
+import io.baton.store.Futures;
 import io.baton.store.MetadataStore;
 import io.baton.store.NoQuorumException;
 import io.baton.store.SerialExecutor;
@@ -19,6 +20,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -31,15 +34,16 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
-import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
-import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -53,6 +57,7 @@ import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.impl.BatonRatisAccess;
 import org.apache.ratis.server.raftlog.segmented.LogSegment;
 import org.apache.ratis.server.raftlog.segmented.LogSegmentPath;
 import org.apache.ratis.server.storage.RaftStorage;
@@ -77,6 +82,8 @@ import org.slf4j.LoggerFactory;
 public final class RaftNode implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RaftNode.class);
   private static final long LEASE_CHECK_MILLIS = 50;
+  /** How often a follower whose leader died checks whether to start (or retry) its election. */
+  private static final long FAST_ELECTION_POLL_MILLIS = 10;
 
   /** Lifecycle states; {@link #start()} and {@link #close()} move forward only. */
   public enum State { LATENT, STARTED, CLOSED }
@@ -97,6 +104,8 @@ public final class RaftNode implements AutoCloseable {
   private RaftServer server;
   private RaftClient client;
   private RatisMetadataStore store;
+  private PeerWatch peerWatch;
+  private final List<Consumer<String>> peerGoneListeners = new CopyOnWriteArrayList<>();
 
   private record Registration(LeadershipListener listener, SerialExecutor executor) {}
 
@@ -157,8 +166,9 @@ public final class RaftNode implements AutoCloseable {
       client = newClient(options.clusterName(), clientPeers(), options.requestTimeout(), options.maxRequestBytes());
       store = new RatisMetadataStore("node " + nodeId(),
           () -> newClient(options.clusterName(), clientPeers(), options.requestTimeout(), options.maxRequestBytes()),
-          stateMachine, RequestValidator.of(options), options.requestTimeout());
+          stateMachine, this::submitIfLeader, RequestValidator.of(options), options.requestTimeout());
       timer.scheduleWithFixedDelay(this::expireLeases, LEASE_CHECK_MILLIS, LEASE_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+      startPeerWatch();
       LOG.info("node {} role=follower epoch=0: started ({}, {}), raft at {}, storage {}", nodeId(),
           startup == RaftStorage.StartupOption.FORMAT ? (options.join() ? "joining" : "new cluster") : "recovered",
           options.clusterName(), options.self().address(), options.storageDir());
@@ -287,6 +297,13 @@ public final class RaftNode implements AutoCloseable {
     GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(messageSizeMax(options.maxRequestBytes())));
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, millis(options.electionTimeoutMin()));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, millis(options.electionTimeoutMax()));
+    // pre-vote (Ratis' default, set explicitly): the leader lease and the fast election after a
+    // crash rely on followers refusing to help elect anyone while they still hear their leader
+    RaftServerConfigKeys.LeaderElection.setPreVote(p, true);
+    // no metadata entry (the commit index) appended after every commit: one more entry and fsync
+    // per write for a faster replay after a restart, which learns the commit index from the leader
+    // at once anyway (Apache Ozone turns it off too)
+    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
     // Reads go to the leader only (followers answer NotLeader at once) and are served under the
     // leader lease check in MetadataStateMachine.query. Ratis' LINEARIZABLE option would also serve
     // read-index reads on followers, and in Ratis 3.3.0 such a read on a follower that had been an
@@ -306,9 +323,9 @@ public final class RaftNode implements AutoCloseable {
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(options.maxRequestBytes() + (1 << 20)));
     // Ratis' default ("1ms,10, 1s,20, 5s,1000") makes the leader wait up to 5 s between attempts to
     // reach a follower that was down; a restarted follower then stays behind for seconds, and if
-    // another node dies meanwhile the cluster has no majority. Retry at most every half election
-    // timeout instead: a failed connect to a dead follower is cheap.
-    final long retryCapMillis = Math.max(20, options.electionTimeoutMin().toMillis() / 2);
+    // another node dies meanwhile the cluster has no majority. Retry at least every 100 ms (or half
+    // the election timeout, if shorter) instead: a failed connect to a dead follower is cheap.
+    final long retryCapMillis = Math.max(20, Math.min(100, options.electionTimeoutMin().toMillis() / 2));
     RaftServerConfigKeys.Log.Appender.setRetryPolicy(p, "1ms,10, " + retryCapMillis + "ms,1000000000");
     return p;
   }
@@ -365,6 +382,27 @@ public final class RaftNode implements AutoCloseable {
 
   // ---- the store ------------------------------------------------------------------------
 
+  /** Requests this node submits to its own server while it leads: one client id, increasing call ids. */
+  private final ClientId localClientId = ClientId.randomId();
+  private final java.util.concurrent.atomic.AtomicLong localCallIds = new java.util.concurrent.atomic.AtomicLong();
+
+  private CompletableFuture<RaftClientReply> submitIfLeader(Message message, boolean read) {
+    final RaftServer s = server;
+    final RaftServer.Division d = divisionOrNull();
+    if (s == null || d == null || !d.getInfo().isLeader() || !d.getInfo().isLeaderReady()) {
+      return null;
+    }
+    try {
+      return s.submitClientRequestAsync(RaftClientRequest.newBuilder()
+          .setClientId(localClientId).setServerId(selfId).setGroupId(groupId)
+          .setCallId(localCallIds.incrementAndGet()).setMessage(message)
+          .setType(read ? RaftClientRequest.readRequestType() : RaftClientRequest.writeRequestType())
+          .build());
+    } catch (IOException e) {
+      return null; // the server refused to take it: the client path reports what is wrong
+    }
+  }
+
   /** The replicated metadata store, through this node (writes are forwarded to the leader). */
   public MetadataStore metadata() {
     requireStarted();
@@ -376,9 +414,11 @@ public final class RaftNode implements AutoCloseable {
   /**
    * Whether this node may act as leader now, and for which epoch (the Raft term). Unlike cached
    * state, this consults the leader lease: it is true only while a majority of the voting members
-   * has acknowledged this leader within {@link RaftNodeOptions#leaderLease()}, which is shorter
-   * than the minimum election timeout, so no other node can have been elected meanwhile.
-   * [Thread-safe, wait-free apart from reading Ratis' role info.]
+   * has answered a request this leader <em>sent</em> within {@link RaftNodeOptions#leaderLease()}.
+   * Each of them refuses to help elect anyone else (pre-vote) for {@code electionTimeoutMin} after
+   * it received that request, which is later than its sending, so no other node can have been
+   * elected while this returns true (given clocks whose rates differ by less than
+   * {@code 1 - leaderLeaseRatio}). [Thread-safe, wait-free apart from reading Ratis' state.]
    */
   public Leadership leadership() {
     if (state.get() != State.STARTED) {
@@ -389,26 +429,26 @@ public final class RaftNode implements AutoCloseable {
       return Leadership.NONE;
     }
     final DivisionInfo info = d.getInfo();
+    final long term = info.getCurrentTerm();
     if (!info.isLeader() || !info.isLeaderReady()) {
-      return Leadership.NONE;
-    }
-    final RoleInfoProto role = info.getRoleInfoProto();
-    if (!role.hasLeaderInfo()) {
       return Leadership.NONE;
     }
     final long leaseMs = options.leaderLease().toMillis();
     final Set<String> fresh = new HashSet<>();
     fresh.add(nodeId());
-    for (ServerRpcProto f : role.getLeaderInfo().getFollowerInfoList()) {
-      if (f.getLastRpcElapsedTimeMs() < leaseMs) {
-        fresh.add(f.getId().getId().toStringUtf8());
+    // the lease runs from the *send* time of the newest request each follower answered (as Ratis'
+    // own LeaderLease): the only basis that is safe without assuming the answer was instant
+    BatonRatisAccess.ackedSendAgesMs(d).forEach((peer, ageMs) -> {
+      if (ageMs < leaseMs) {
+        fresh.add(peer);
       }
-    }
+    });
     final RaftConfiguration conf = d.getRaftConf();
-    if (!hasMajority(conf.getCurrentPeers(), fresh) || !hasMajority(conf.getPreviousPeers(), fresh)) {
+    if (!hasMajority(conf.getCurrentPeers(), fresh) || !hasMajority(conf.getPreviousPeers(), fresh)
+        || info.getCurrentTerm() != term || !info.isLeader()) {
       return Leadership.NONE;
     }
-    return new Leadership(true, role.getLeaderInfo().getTerm());
+    return new Leadership(true, term);
   }
 
   private static boolean hasMajority(Collection<RaftPeer> voters, Set<String> fresh) {
@@ -510,6 +550,112 @@ public final class RaftNode implements AutoCloseable {
     }
   }
 
+  // ---- the fast path for a dead leader ----------------------------------------------------
+
+  private void startPeerWatch() {
+    final String unfit = BatonRatisAccess.check();
+    if (unfit != null) {
+      LOG.warn("node {}: no fast takeover after a crash ({}); a dead leader is replaced after the election timeout",
+          nodeId(), unfit);
+      return;
+    }
+    try {
+      peerWatch = new PeerWatch(nodeId(), () -> {
+        final List<Peer> current = members();
+        return current.isEmpty() ? options.peers() : current;
+      }, this::peerGone);
+      peerWatch.start();
+      timer.scheduleWithFixedDelay(() -> {
+        final RaftServer.Division d = divisionOrNull();
+        if (d != null) {
+          BatonRatisAccess.warmChannels(d);
+        }
+      }, 0, 1, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      LOG.warn("node {}: no fast takeover after a crash (cannot open a selector: {}); a dead leader is replaced after"
+          + " the election timeout", nodeId(), e.toString());
+    }
+  }
+
+  /**
+   * Tells {@code listener} (on the node's watch thread; it must only enqueue) the id of each peer
+   * whose process is gone: its Raft port closed its connection and refuses a new one. A partitioned
+   * or paused peer is never reported.
+   */
+  public void addPeerGoneListener(Consumer<String> listener) {
+    peerGoneListeners.add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  private void peerGone(String peer) {
+    final RaftStatus s = status();
+    LOG.info("node {} role={} epoch={}: node {}'s process is gone (its Raft port closed and refuses connections)",
+        nodeId(), s.role().name().toLowerCase(java.util.Locale.ROOT), s.term(), peer);
+    for (Consumer<String> l : peerGoneListeners) {
+      try {
+        l.accept(peer);
+      } catch (RuntimeException e) {
+        LOG.warn("node {}: a peer listener threw: {}", nodeId(), e.toString());
+      }
+    }
+    if (peer.equals(s.leader()) && s.role() == RaftStatus.Role.FOLLOWER) {
+      final long now = System.nanoTime();
+      timer.execute(() -> electWithout(peer, s.term(), now, 0));
+    }
+  }
+
+  /**
+   * The leader's process is gone: stop waiting for its heartbeats and elect now. Each follower
+   * forgets the dead leader at once (so that it grants pre-votes); the first by node id among the
+   * remaining voters starts an election right away, the next ones a quarter of
+   * {@code electionTimeoutMin} later each (only if no leader emerged meanwhile), so that two do not
+   * split the vote; a follower that has voted in a newer term meanwhile leaves the election to that
+   * candidate. The election keeps Raft's pre-vote: it wins only if a majority also finds the
+   * leader gone, so a leader that the others still hear is not deposed by one follower's view.
+   * Checked every {@link #FAST_ELECTION_POLL_MILLIS} until a new leader is known, for at most two
+   * election timeouts.
+   */
+  private void electWithout(String dead, long deadTerm, long sinceNanos, long lastStartNanos) {
+    final RaftServer.Division d = divisionOrNull();
+    final long now = System.nanoTime();
+    if (d == null || state.get() != State.STARTED
+        || now - sinceNanos > 2 * options.electionTimeoutMax().toNanos()) {
+      return;
+    }
+    final DivisionInfo info = d.getInfo();
+    final RaftPeerId leader = info.getLeaderId();
+    if (leader != null && !leader.toString().equals(dead)) {
+      return; // a new leader is known
+    }
+    if (lastStartNanos == 0 && info.getCurrentTerm() > deadTerm) {
+      return; // another node's election is under way (this one voted in it): do not compete with it
+    }
+    long started = lastStartNanos;
+    if (info.isFollower()) {
+      BatonRatisAccess.forgetLeader(d, dead, options.electionTimeoutMax().toMillis());
+      final List<String> voters = new ArrayList<>();
+      d.getRaftConf().getCurrentPeers().forEach(p -> voters.add(p.getId().toString()));
+      voters.remove(dead);
+      voters.sort(null);
+      final int rank = Math.max(0, voters.indexOf(nodeId()));
+      final long stagger = options.electionTimeoutMin().toNanos() / 4;
+      if (now - sinceNanos >= rank * stagger && (started == 0 || now - started >= stagger)
+          && BatonRatisAccess.startElection(d)) {
+        if (started == 0) {
+          LOG.info("node {} role=candidate epoch={}: electing without the dead leader {} (rank {} of {} voters)",
+              nodeId(), info.getCurrentTerm(), dead, rank + 1, voters.size());
+        }
+        started = now;
+      }
+    }
+    final long lastStart = started;
+    try {
+      timer.schedule(() -> electWithout(dead, deadTerm, sinceNanos, lastStart), FAST_ELECTION_POLL_MILLIS,
+          TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      // closed
+    }
+  }
+
   // ---- status and membership ------------------------------------------------------------
 
   /** This node's view of the Raft group. */
@@ -604,24 +750,32 @@ public final class RaftNode implements AutoCloseable {
     if (d == null || !d.getInfo().isLeader()) {
       return CompletableFuture.completedFuture(false);
     }
-    final RoleInfoProto role = d.getInfo().getRoleInfoProto();
     final Set<String> voters = new HashSet<>();
     d.getRaftConf().getCurrentPeers().forEach(p -> voters.add(p.getId().toString()));
-    String best = null;
-    long bestElapsed = Long.MAX_VALUE;
-    for (ServerRpcProto f : role.getLeaderInfo().getFollowerInfoList()) {
-      final String id = f.getId().getId().toStringUtf8();
-      if (voters.contains(id) && f.getLastRpcElapsedTimeMs() < bestElapsed) {
-        best = id;
-        bestElapsed = f.getLastRpcElapsedTimeMs();
-      }
-    }
-    if (best == null) {
+    final Map<String, Long> ages = BatonRatisAccess.ackedSendAgesMs(d);
+    final List<String> followers = new ArrayList<>(ages.keySet());
+    followers.removeIf(id -> !voters.contains(id));
+    followers.sort(java.util.Comparator.comparingLong(ages::get));
+    if (followers.isEmpty()) {
       return CompletableFuture.completedFuture(false);
     }
-    LOG.info("node {} role=leader epoch={}: handing leadership over to {} (heard from it {} ms ago)", nodeId(),
-        d.getInfo().getCurrentTerm(), best, bestElapsed);
-    return transferLeadership(best).thenApply(v -> true);
+    return handOverTo(followers, 0, d.getInfo().getCurrentTerm(), ages);
+  }
+
+  /** Tries the followers in order of freshness: one whose channel is broken (just restarted, say) is skipped. */
+  private CompletableFuture<Boolean> handOverTo(List<String> followers, int i, long term, Map<String, Long> ages) {
+    final String target = followers.get(i);
+    LOG.info("node {} role=leader epoch={}: handing leadership over to {} (it answered a request sent {} ms ago)",
+        nodeId(), term, target, ages.get(target));
+    return transferLeadership(target).thenApply(v -> true).exceptionallyCompose(e -> {
+      final RaftServer.Division d = divisionOrNull();
+      if (i + 1 < followers.size() && d != null && d.getInfo().isLeader()) {
+        LOG.info("node {} role=leader epoch={}: handing over to {} failed ({}); trying {}", nodeId(), term, target,
+            Futures.unwrap(e).getMessage(), followers.get(i + 1));
+        return handOverTo(followers, i + 1, term, ages);
+      }
+      return CompletableFuture.failedFuture(Futures.unwrap(e));
+    });
   }
 
   /**
@@ -637,11 +791,48 @@ public final class RaftNode implements AutoCloseable {
     return admin("step down", () -> client.admin().transferLeadership(null, options.requestTimeout().toMillis()));
   }
 
-  /** Asks the leader to hand leadership to {@code peerId} (which must be caught up). */
+  /**
+   * Asks the leader to hand leadership to {@code peerId} (Ratis waits until it is caught up).
+   * Completes once {@code peerId} was told to take over and this node stepped down; fails with an
+   * {@link IllegalArgumentException} for a node that is not a voting member. On the leader itself
+   * the request goes to the local server directly.
+   */
   public CompletableFuture<Void> transferLeadership(String peerId) {
     requireStarted();
-    return admin("transfer leadership to " + peerId, () -> client.admin()
-        .transferLeadership(RaftPeerId.valueOf(peerId), options.requestTimeout().toMillis()));
+    final List<String> memberIds = members().stream().map(Peer::id).toList();
+    if (!memberIds.isEmpty() && !memberIds.contains(peerId)) {
+      return CompletableFuture.failedFuture(new IllegalArgumentException("node '" + peerId
+          + "' is not a voting member of the cluster (members: " + memberIds + ")"));
+    }
+    final String what = "transfer leadership to " + peerId;
+    final RaftServer.Division d = divisionOrNull();
+    if (d != null && d.getInfo().isLeader()) {
+      try {
+        return server.transferLeadershipAsync(new org.apache.ratis.protocol.TransferLeadershipRequest(localClientId,
+            selfId, groupId, localCallIds.incrementAndGet(), RaftPeerId.valueOf(peerId),
+            options.requestTimeout().toMillis())).handle((reply, e) -> {
+              checkAdmin(what, reply, e);
+              return null;
+            });
+      } catch (IOException e) {
+        return CompletableFuture.failedFuture(new NoQuorumException("node " + nodeId() + ": " + what + " failed: "
+            + e.getMessage(), e));
+      }
+    }
+    return admin(what, () -> client.admin().transferLeadership(RaftPeerId.valueOf(peerId),
+        options.requestTimeout().toMillis()));
+  }
+
+  private void checkAdmin(String what, RaftClientReply reply, Throwable error) {
+    if (error != null) {
+      final Throwable e = Futures.unwrap(error);
+      throw new NoQuorumException("node " + nodeId() + ": " + what + " failed: " + e.getMessage(), e);
+    }
+    if (!reply.isSuccess()) {
+      throw new NoQuorumException("node " + nodeId() + ": " + what + " failed: "
+          + (reply.getException() == null ? "unknown" : reply.getException().getMessage()), reply.getException());
+    }
+    LOG.info("node {}: {} done", nodeId(), what);
   }
 
   private interface AdminCall {
@@ -650,17 +841,14 @@ public final class RaftNode implements AutoCloseable {
 
   private CompletableFuture<Void> admin(String what, AdminCall call) {
     return CompletableFuture.runAsync(() -> {
-      final RaftClientReply reply;
+      RaftClientReply reply = null;
+      Throwable error = null;
       try {
         reply = call.call();
       } catch (IOException e) {
-        throw new NoQuorumException("node " + nodeId() + ": " + what + " failed: " + e.getMessage(), e);
+        error = e;
       }
-      if (!reply.isSuccess()) {
-        throw new NoQuorumException("node " + nodeId() + ": " + what + " failed: "
-            + (reply.getException() == null ? "unknown" : reply.getException().getMessage()), reply.getException());
-      }
-      LOG.info("node {}: {} done", nodeId(), what);
+      checkAdmin(what, reply, error);
     }, callbacks);
   }
 
@@ -696,6 +884,9 @@ public final class RaftNode implements AutoCloseable {
       return;
     }
     timer.shutdownNow();
+    if (peerWatch != null) {
+      peerWatch.close();
+    }
     if (store != null) {
       store.close();
     }

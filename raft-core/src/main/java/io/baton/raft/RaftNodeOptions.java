@@ -28,7 +28,8 @@ import java.util.Set;
  *                          are purged after a snapshot
  * @param watchHistory      how many past events each node keeps so that a watch can resume
  * @param leaderLeaseRatio  fraction of {@code electionTimeoutMin} for which a majority's
- *                          acknowledgement keeps this node's leadership valid
+ *                          acknowledgement keeps this node's leadership valid, counted from the
+ *                          send time of the request they answered; between 0.6 and 1
  * @param join              start as a new, empty member that an existing cluster adds with
  *                          {@link RaftNode#addPeer(Peer)}; never bootstraps
  * @param clock             the clock for lease expiry and leader lease checks
@@ -52,15 +53,17 @@ public record RaftNodeOptions(
     MonotonicClock clock) {
 
   public static final String DEFAULT_CLUSTER_NAME = "baton";
-  public static final Duration DEFAULT_ELECTION_TIMEOUT_MIN = Duration.ofMillis(150);
-  public static final Duration DEFAULT_ELECTION_TIMEOUT_MAX = Duration.ofMillis(300);
+  public static final Duration DEFAULT_ELECTION_TIMEOUT_MIN = Duration.ofMillis(1000);
+  public static final Duration DEFAULT_ELECTION_TIMEOUT_MAX = Duration.ofMillis(2000);
   public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(3);
   public static final long DEFAULT_SNAPSHOT_THRESHOLD = 10_000;
   public static final int DEFAULT_MAX_VALUE_BYTES = io.baton.store.RequestLimits.DEFAULT_MAX_VALUE_BYTES;
   public static final int DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
   public static final long DEFAULT_LOG_SEGMENT_BYTES = 8L * 1024 * 1024;
   public static final int DEFAULT_WATCH_HISTORY = 10_000;
-  public static final double DEFAULT_LEADER_LEASE_RATIO = 0.75;
+  public static final double DEFAULT_LEADER_LEASE_RATIO = 0.9;
+  /** The part of {@code electionTimeoutMin} kept for delivery and scheduling delays in {@link #pauseTolerance()}. */
+  static final double PAUSE_SLACK_RATIO = 0.1;
 
   public RaftNodeOptions {
     requireNonNull(clusterName, "clusterName");
@@ -135,8 +138,9 @@ public record RaftNodeOptions(
     if (watchHistory < 1) {
       throw invalid("watchHistory", watchHistory + " must be at least 1");
     }
-    if (!(leaderLeaseRatio > 0 && leaderLeaseRatio < 1)) {
-      throw invalid("leaderLeaseRatio", leaderLeaseRatio + " must lie strictly between 0 and 1");
+    if (!(leaderLeaseRatio > 0.5 + PAUSE_SLACK_RATIO && leaderLeaseRatio < 1)) {
+      throw invalid("leaderLeaseRatio", leaderLeaseRatio + " must lie strictly between " + (0.5 + PAUSE_SLACK_RATIO)
+          + " (heartbeats go out every half election timeout) and 1");
     }
   }
 
@@ -165,9 +169,21 @@ public record RaftNodeOptions(
     }
   }
 
-  /** How long a leader may act on a majority's last acknowledgement. */
+  /** How long a leader may act on a majority's acknowledgement, counted from the send time of what they answered. */
   public Duration leaderLease() {
     return Duration.ofNanos((long) (electionTimeoutMin.toNanos() * leaderLeaseRatio));
+  }
+
+  /**
+   * The longest pause of the leader's process (a GC pause, a stalled VM) that causes no takeover:
+   * {@code (leaderLeaseRatio - 0.5 - 0.1) × electionTimeoutMin}, 300 ms with the defaults. Ratis
+   * sends a heartbeat half an election timeout after the last answer, so when a pause starts the
+   * newest answered request may be that old already; the lease then lasts the rest of
+   * {@code leaderLease()}, less a tenth of the election timeout kept for delivery and scheduling
+   * delays. Followers wait at least {@code electionTimeoutMin} of silence, longer than that.
+   */
+  public Duration pauseTolerance() {
+    return Duration.ofNanos((long) (electionTimeoutMin.toNanos() * (leaderLeaseRatio - 0.5 - PAUSE_SLACK_RATIO)));
   }
 
   public static Builder builder() {

@@ -44,17 +44,28 @@ final class RatisMetadataStore implements MetadataStore {
   private final java.util.function.Supplier<RaftClient> clientFactory;
   private final java.util.concurrent.atomic.AtomicReference<RaftClient> client;
   private final MetadataStateMachine local;
+  private final LocalServer localServer;
   private final RequestValidator validator;
   private final Duration requestTimeout;
   private volatile boolean closed;
 
-  /** @param local this node's replica, or null for a client without one */
+  /** This node's own Raft server, for requests made while it leads. */
+  interface LocalServer {
+    /** Submits {@code message} to this node's server if it leads now; null if it does not. */
+    CompletableFuture<RaftClientReply> submitIfLeader(Message message, boolean read);
+  }
+
+  /**
+   * @param local       this node's replica, or null for a client without one
+   * @param localServer this node's server, or null for a client without one
+   */
   RatisMetadataStore(String name, java.util.function.Supplier<RaftClient> clientFactory, MetadataStateMachine local,
-      RequestValidator validator, Duration requestTimeout) {
+      LocalServer localServer, RequestValidator validator, Duration requestTimeout) {
     this.name = name;
     this.clientFactory = clientFactory;
     this.client = new java.util.concurrent.atomic.AtomicReference<>(clientFactory.get());
     this.local = local;
+    this.localServer = localServer;
     this.validator = validator;
     this.requestTimeout = requestTimeout;
   }
@@ -154,9 +165,12 @@ final class RatisMetadataStore implements MetadataStore {
       return CompletableFuture.completedFuture(local.readLocal(command));
     }
     // to the leader; without a local replica a stale read is served there without the lease check
-    final RaftClient c = client.get();
-    return finish(c, c.async().sendReadOnlyUnordered(MetadataStateMachine.toMessage(bytes)), "read",
-        reply -> expect(reply, Reply.Read.class).result());
+    final Message message = MetadataStateMachine.toMessage(bytes);
+    final Function<Reply, ReadResult> onReply = reply -> expect(reply, Reply.Read.class).result();
+    return direct(message, true, "read", onReply, () -> {
+      final RaftClient c = client.get();
+      return finish(c, c.async().sendReadOnlyUnordered(message), "read", onReply);
+    });
   }
 
   private <T> CompletableFuture<T> write(Command.Write command, Function<Reply, T> onReply) {
@@ -166,8 +180,56 @@ final class RatisMetadataStore implements MetadataStore {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    final RaftClient c = client.get();
-    return finish(c, c.async().send(MetadataStateMachine.toMessage(bytes)), "write", onReply);
+    final Message message = MetadataStateMachine.toMessage(bytes);
+    return direct(message, false, "write", onReply, () -> {
+      final RaftClient c = client.get();
+      return finish(c, c.async().send(message), "write", onReply);
+    });
+  }
+
+  /**
+   * On the leader, hands the request to this node's own server, without a network round trip
+   * (and without the client's leader discovery, which after an election may first try the old
+   * leader). Anywhere else, or when leadership moved between the check and the submission
+   * (nothing was appended then), sends it through the client as usual.
+   */
+  private <T> CompletableFuture<T> direct(Message message, boolean read, String what, Function<Reply, T> onReply,
+      java.util.function.Supplier<CompletableFuture<T>> viaClient) {
+    final CompletableFuture<RaftClientReply> submitted = localServer == null ? null
+        : localServer.submitIfLeader(message, read);
+    if (submitted == null) {
+      return viaClient.get();
+    }
+    final CompletableFuture<T> result = new CompletableFuture<>();
+    submitted.orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((reply, error) -> {
+      try {
+        if (error == null && !reply.isSuccess() && notAppended(reply.getException())) {
+          viaClient.get().whenComplete((v, e) -> {
+            if (e != null) {
+              result.completeExceptionally(Futures.unwrap(e));
+            } else {
+              result.complete(v);
+            }
+          });
+        } else if (error != null) {
+          result.completeExceptionally(translate(error, what));
+        } else if (!reply.isSuccess()) {
+          result.completeExceptionally(translate(reply.getException(), what));
+        } else {
+          result.complete(onReply.apply(Codec.decodeReply(reply.getMessage().getContent().asReadOnlyByteBuffer())));
+        }
+      } catch (RuntimeException e) {
+        result.completeExceptionally(e);
+      }
+    });
+    return result;
+  }
+
+  /** A refusal that means the request never entered the log (so sending it again cannot apply it twice). */
+  private static boolean notAppended(Throwable e) {
+    return e instanceof org.apache.ratis.protocol.exceptions.NotLeaderException
+        || e instanceof org.apache.ratis.protocol.exceptions.LeaderNotReadyException
+        || e instanceof org.apache.ratis.protocol.exceptions.ReadException;
   }
 
   private byte[] encodeValid(Command command) {

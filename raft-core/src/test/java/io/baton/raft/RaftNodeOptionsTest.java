@@ -19,11 +19,20 @@ class RaftNodeOptionsTest {
   void defaultsAreSane() {
     final RaftNodeOptions o = valid().build();
     assertThat(o.self()).isEqualTo(PEERS.get(0));
-    assertThat(o.electionTimeoutMin()).isEqualTo(Duration.ofMillis(150));
+    assertThat(o.electionTimeoutMin()).isEqualTo(Duration.ofMillis(1000));
     assertThat(o.maxValueBytes()).isEqualTo(1024 * 1024);
-    assertThat(o.leaderLease()).isLessThan(o.electionTimeoutMin());
+    assertThat(o.leaderLease()).isLessThan(o.electionTimeoutMin()).isEqualTo(Duration.ofMillis(900));
+    assertThat(o.pauseTolerance()).as("the documented pause bound").isEqualTo(Duration.ofMillis(300));
     assertThat(PEERS.get(2).host()).isEqualTo("::1");
     assertThat(PEERS.get(2).address()).isEqualTo("[::1]:9103");
+  }
+
+  @Test
+  void aLeaseRatioThatLeavesNoRoomForAPauseIsRefused() {
+    assertThatThrownBy(() -> valid().leaderLeaseRatio(0.6).build())
+        .isInstanceOfSatisfying(RaftNodeOptions.InvalidOptionException.class,
+            e -> assertThat(e.option()).isEqualTo("leaderLeaseRatio"))
+        .hasMessageContaining("strictly between 0.6");
   }
 
   @Test

@@ -43,6 +43,15 @@ public interface Backend extends AutoCloseable {
    */
   CompletableFuture<Void> handOver();
 
+  /**
+   * Tells {@code listener} (it must only enqueue) the id of each other node whose process is
+   * known to be gone: its connection was closed by its host's kernel and a new one is refused. A
+   * node that is only silent (partitioned, paused) is never reported. Backends that cannot tell
+   * (etcd: nodes do not know each other's addresses) report nothing.
+   */
+  default void onNodeGone(java.util.function.Consumer<String> listener) {
+  }
+
   /** The Raft part of the node status; absent on backends without Raft. */
   Optional<NodeStatus.Raft> raftStatus();
 

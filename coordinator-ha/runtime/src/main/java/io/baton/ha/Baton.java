@@ -90,6 +90,7 @@ public class Baton implements NodeStatusSource {
       manager.addActivationListener(activationEvents::fire);
       manager.start();
       startMembers(manager, membersRole);
+      Runtime.getRuntime().addShutdownHook(shutdownHook);
       lifecycle = NodeStatus.Lifecycle.STARTED;
       LOG.infof("node %s: started on %s, placement %s, roles %s (members' role %s)", config.nodeId(), backend.name(),
           placementName(), manager.roleNames(), membersRole);
@@ -148,6 +149,61 @@ public class Baton implements NodeStatusSource {
   }
 
   /**
+   * Starts the planned handover the moment the JVM begins to shut down (SIGTERM), in parallel with
+   * Quarkus' own shutdown rather than after it: the next active does not wait for this node's
+   * HTTP server and beans to stop. Quarkus' {@link ShutdownEvent} then waits for the same handover.
+   */
+  private final Thread shutdownHook = new Thread(this::handOverForShutdown, "baton-handover");
+
+  private final java.util.concurrent.atomic.AtomicReference<CompletableFuture<Void>> handover =
+      new java.util.concurrent.atomic.AtomicReference<>();
+
+  /**
+   * Hands the roles this node holds to other nodes, then the Raft leadership (once; later calls
+   * wait for the same handover) and waits for it, at most the backend's move timeout. Logs the
+   * outcome in one line: how long it took, or why the roles did not move.
+   */
+  private void handOverForShutdown() {
+    final RoleManager r = roles;
+    final Backend b = backend;
+    if (r == null || b == null) {
+      return;
+    }
+    final long start = System.nanoTime();
+    final CompletableFuture<Void> started = new CompletableFuture<>();
+    final CompletableFuture<Void> mine = handover.compareAndExchange(null, started) == null ? started : handover.get();
+    if (mine == started) {
+      LOG.infof("node %s: shutting down: handing the roles over", config.nodeId());
+      r.handOver().thenCompose(v -> b.handOver()).whenComplete((v, e) -> {
+        if (e == null) {
+          LOG.infof("node %s: roles handed over in %d ms before shutting down", config.nodeId(),
+              (System.nanoTime() - start) / 1_000_000);
+          started.complete(null);
+        } else {
+          LOG.warnf("node %s: roles not handed over before shutting down (%s); the others take over once this"
+              + " node's lease runs out", config.nodeId(), Futures.unwrap(e).toString());
+          started.completeExceptionally(e);
+        }
+      });
+    }
+    final long timeoutMs = settings.backend() == BatonConfig.Backend.ETCD
+        ? settings.etcd().requestTimeout().multipliedBy(2).plus(settings.etcd().leaseTtl()).toMillis()
+        : settings.raft().requestTimeout().multipliedBy(2).toMillis();
+    try {
+      mine.get(timeoutMs, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      if (mine == started) {
+        LOG.warnf("node %s: roles not handed over within %d ms before shutting down; the others take over once"
+            + " this node's lease runs out", config.nodeId(), timeoutMs);
+      }
+    } catch (java.util.concurrent.ExecutionException e) {
+      // logged once where it completed
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
    * A planned shutdown: hands the roles this node holds to other nodes (and then the Raft
    * leadership), so that a rolling restart causes no unplanned election, then stops.
    */
@@ -155,23 +211,12 @@ public class Baton implements NodeStatusSource {
     if (lifecycle == NodeStatus.Lifecycle.STOPPED) {
       return;
     }
+    handOverForShutdown();
     lifecycle = NodeStatus.Lifecycle.STOPPED;
-    final RoleManager r = roles;
-    final Backend b = backend;
-    if (r != null && b != null) {
-      final long timeoutMs = settings.backend() == BatonConfig.Backend.ETCD
-          ? settings.etcd().requestTimeout().multipliedBy(2).plus(settings.etcd().leaseTtl()).toMillis()
-          : settings.raft().requestTimeout().multipliedBy(2).toMillis();
-      final long start = System.nanoTime();
-      try {
-        r.handOver().thenCompose(v -> b.handOver()).get(timeoutMs, TimeUnit.MILLISECONDS);
-        LOG.infof("node %s: roles handed over in %d ms before shutting down", config.nodeId(),
-            (System.nanoTime() - start) / 1_000_000);
-      } catch (Exception e) {
-        final Throwable cause = e instanceof java.util.concurrent.ExecutionException ? Futures.unwrap(e) : e;
-        LOG.warnf("node %s: roles not handed over before shutting down (%s); the others take over once this node's"
-            + " lease runs out", config.nodeId(), cause.toString());
-      }
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException shuttingDown) {
+      // the JVM is exiting: the hook is running (or ran) already
     }
     closeAll();
   }

@@ -79,8 +79,13 @@ public interface BatonConfig {
 
   /** Spread placement. */
   interface Spread {
-    /** How long a node's session (and its role leases) outlives its last keep-alive; at least 200ms (2s on etcd), and well above a Raft election. */
-    @WithDefault("2s")
+    /**
+     * How long a node's session (and its role leases) outlives its last keep-alive: how long a
+     * silent node keeps its roles. At least the maximum election timeout on Ratis (a Raft election
+     * must not expire every session) and 2 s on etcd. A node whose process dies loses its roles at
+     * once on Ratis (its port refuses connections), whatever the TTL.
+     */
+    @WithDefault("5s")
     Duration sessionTtl();
 
     /** How long a node must have been live before roles move to it to even out the load; 0 disables rebalancing. */

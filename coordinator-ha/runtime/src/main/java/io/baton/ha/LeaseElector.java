@@ -76,6 +76,8 @@ final class LeaseElector implements Elector {
   private final RoleMoves moves = new RoleMoves();
 
   private volatile boolean closed;
+  /** Handing everything over before a shutdown: take no role any more. */
+  private volatile boolean leaving;
   /** Roles this node holds, with their epochs, confirmed by its own create-and-set and still seen locally. */
   private final Map<String, Long> held = new ConcurrentHashMap<>();
   /** Roles with an activation on this node, and its epoch (guarded by this). */
@@ -276,7 +278,8 @@ final class LeaseElector implements Elector {
    */
   private void maybeAcquire(String role, String target, String handover, Set<String> live, Map<String, Integer> load,
       long now) {
-    if (!session.valid() || session.remainingNanos() < ttlNanos / 4 || inFlight.contains(role) || !live.contains(me)) {
+    if (leaving || !session.valid() || session.remainingNanos() < ttlNanos / 4 || inFlight.contains(role)
+        || !live.contains(me)) {
       return;
     }
     final List<String> order = new ArrayList<>(live);
@@ -437,6 +440,34 @@ final class LeaseElector implements Elector {
     handOver(mine.get(0), least, "rebalancing: " + count + " roles here, share " + share, true);
   }
 
+  /**
+   * Node {@code node}'s process is gone (the backend saw its connection closed and refused): ends
+   * its session now (revokes the lease its presence key is bound to), so that its roles are taken
+   * over at once instead of after the session TTL. A node that is only silent is never reported, and
+   * keeps its roles until its session expires.
+   */
+  void nodeGone(String node) {
+    loop.run(() -> {
+      if (closed || node.equals(me)) {
+        return;
+      }
+      store.get(Keys.node(node), ReadConsistency.STALE).thenCompose(read -> {
+        final long lease = read.first().map(KeyValue::leaseId).orElse(0L);
+        if (lease == 0) {
+          return CompletableFuture.completedFuture(null);
+        }
+        LOG.info("node {}: node {}'s process is gone; ending its session {} so that its roles move now", me, node,
+            Long.toHexString(lease));
+        return store.revokeLease(lease);
+      }).whenComplete((rev, e) -> {
+        if (e != null) {
+          LOG.info("node {}: ending the session of the dead node {} failed ({}); its roles move once it expires", me,
+              node, Futures.unwrap(e).toString());
+        }
+      });
+    });
+  }
+
   // ---- transfers and handover ------------------------------------------------------------
 
   /** Names {@code target} in the role's target key; the holder hands the role over on its next check. */
@@ -461,9 +492,13 @@ final class LeaseElector implements Elector {
     });
   }
 
-  /** Hands every held role to the least loaded other live node; completes once each is held elsewhere. */
+  /**
+   * Hands every held role to the least loaded other live node, and takes no role from now on;
+   * completes once each is held elsewhere.
+   */
   @Override
   public CompletableFuture<Void> handOver() {
+    leaving = true;
     if (held.isEmpty()) {
       return CompletableFuture.completedFuture(null);
     }

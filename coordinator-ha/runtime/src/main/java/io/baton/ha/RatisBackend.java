@@ -55,11 +55,18 @@ public final class RatisBackend implements Backend {
     final RaftNodeOptions o = node.options();
     final Duration moveTimeout = o.requestTimeout().multipliedBy(2);
     if (placement instanceof Placement.Spread spread) {
+      if (spread.sessionTtl().compareTo(o.electionTimeoutMax()) < 0) {
+        throw new IllegalArgumentException("session TTL " + spread.sessionTtl().toMillis() + " ms is below the"
+            + " maximum election timeout (" + o.electionTimeoutMax().toMillis() + " ms): a Raft election alone could"
+            + " expire every session");
+      }
       requireAtMost(checkInterval, spread.sessionTtl().dividedBy(8), "1/8 of the session TTL ("
           + spread.sessionTtl().toMillis() + " ms), so that a lapsed session is noticed before the role lease can"
           + " expire on the leader");
-      return new LeaseElector(node.nodeId(), node.metadata(), roles, spread, checkInterval,
+      final LeaseElector elector = new LeaseElector(node.nodeId(), node.metadata(), roles, spread, checkInterval,
           moveTimeout.plus(spread.sessionTtl().multipliedBy(2)), clock);
+      onNodeGone(elector::nodeGone);
+      return elector;
     }
     final Duration margin = o.electionTimeoutMin().minus(o.leaderLease());
     requireAtMost(checkInterval, margin.dividedBy(2), "half of electionTimeoutMin - leaderLease (" + margin.toMillis()
@@ -93,6 +100,11 @@ public final class RatisBackend implements Backend {
     return node.handOverLeadership().thenCompose(handedOver -> handedOver ? CompletableFuture.completedFuture(null)
         : CompletableFuture.failedFuture(new IllegalStateException("node " + node.nodeId()
             + " leads the Raft group and has no follower to hand the leadership to")));
+  }
+
+  @Override
+  public void onNodeGone(java.util.function.Consumer<String> listener) {
+    node.addPeerGoneListener(listener);
   }
 
   @Override

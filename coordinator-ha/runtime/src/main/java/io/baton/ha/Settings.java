@@ -40,7 +40,13 @@ record Settings(BatonConfig.Backend backend, Placement placement, RaftNodeOption
     if (config.backend() == BatonConfig.Backend.ETCD) {
       return new Settings(config.backend(), placement, null, etcd(config, placement), members);
     }
-    return new Settings(config.backend(), placement, raft(config), null, members);
+    final RaftNodeOptions raft = raft(config);
+    if (placement instanceof Placement.Spread spread && spread.sessionTtl().compareTo(raft.electionTimeoutMax()) < 0) {
+      throw invalid("baton.spread.session-ttl", spread.sessionTtl().toMillis() + " ms is below the maximum election"
+          + " timeout (" + raft.electionTimeoutMax().toMillis() + " ms, baton.raft.election-timeout-max): a Raft"
+          + " election alone could expire every session");
+    }
+    return new Settings(config.backend(), placement, raft, null, members);
   }
 
   private static RaftNodeOptions raft(BatonConfig config) {

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SpreadPlacementTest {
   private static final List<String> ROLES = List.of("datacoord", "querycoord", "rootcoord");
-  private static final Placement SPREAD = Placement.spread(Duration.ofSeconds(1), Duration.ofMillis(500));
+  private static final Placement SPREAD = Placement.spread(Duration.ofSeconds(2), Duration.ofMillis(500));
   private final ExecutorService executor = Executors.newCachedThreadPool();
   private final Map<String, RoleManager> managers = new HashMap<>();
   private final Map<String, Map<String, RecordingHandler>> handlers = new HashMap<>();

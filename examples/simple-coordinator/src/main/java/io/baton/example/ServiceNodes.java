@@ -118,6 +118,24 @@ final class ServiceNodes implements AutoCloseable {
     }
   }
 
+  /** The HTTP (and gRPC) port of node {@code id}. */
+  int httpPort(String id) {
+    return httpPorts.get(id);
+  }
+
+  /** The log file of node {@code id}. */
+  Path log(String id) {
+    return dir.resolve(id + ".log");
+  }
+
+  /** Sends {@code signal} (STOP, CONT, ...) to node {@code id}'s process. */
+  void signal(String id, String signal) throws IOException, InterruptedException {
+    final Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(processes.get(id).pid())).start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      throw new IOException("kill -" + signal + " of node " + id + " failed");
+    }
+  }
+
   /** SIGKILL, or with {@code graceful} SIGTERM (the node hands its roles over first); does not wait for a graceful exit. */
   void stop(String id, boolean graceful) throws InterruptedException {
     final Process p = processes.get(id);
@@ -136,9 +154,18 @@ final class ServiceNodes implements AutoCloseable {
     }
   }
 
-  /** Stops every node (SIGTERM, then SIGKILL after 15 s). Idempotent. */
+  /** Stops every node (resumed if paused; SIGTERM, then SIGKILL after 15 s). Idempotent. */
   @Override
   public void close() {
+    for (Map.Entry<String, Process> e : processes.entrySet()) {
+      if (e.getValue().isAlive()) {
+        try {
+          signal(e.getKey(), "CONT"); // a paused node cannot handle SIGTERM
+        } catch (IOException | InterruptedException | RuntimeException ignored) {
+          // it is killed below anyway
+        }
+      }
+    }
     processes.values().forEach(Process::destroy);
     for (Process p : processes.values()) {
       try {

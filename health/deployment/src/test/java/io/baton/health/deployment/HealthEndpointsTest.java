@@ -99,10 +99,11 @@ class HealthEndpointsTest {
   @Test
   void livenessReadinessStartupAndRoleGroupsAreReported() throws Exception {
     assertThat(check(awaitUp("/started"), "baton-startup").getString("status")).isEqualTo("UP");
+    // the only node is the active one, once it has elected itself (an election timeout after start)
+    awaitUp("/group/active-rootcoord");
     final HttpResponse<String> live = awaitUp("/live");
     assertThat(check(live, "baton-liveness").getJsonObject("data").getString("role")).isEqualTo("LEADER");
     assertThat(check(awaitUp("/ready"), "baton-readiness").getJsonObject("data").getString("leader")).isEqualTo("n1");
-    // the only node is the active one
     assertThat(check(awaitUp("/group/active-rootcoord"), "baton-role-rootcoord").getJsonObject("data")
         .getString("state")).isEqualTo("ACTIVE");
     awaitUp("/group/active");

@@ -1,0 +1,402 @@
+package io.baton.example;
+
+import io.baton.ha.grpc.BatonGrpc;
+import io.baton.ha.grpc.Fence;
+import io.baton.ha.grpc.PutRequest;
+import io.baton.ha.grpc.TransferRoleRequest;
+import io.baton.testkit.Dirs;
+import io.baton.testkit.LocalEtcdCluster;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.StatusRuntimeException;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code bin/bench-takeover}: how long a takeover takes, measured on three processes of the example
+ * service, per case: kill -9 of the active, SIGTERM of the active (a planned handover), a transfer
+ * through the gRPC API; under the leader and the spread placement on Ratis, and on etcd. Each round
+ * measures from the kill, signal or call to the moment the new active's {@code onActive} returned
+ * (the node stamps it in {@code /baton/status}; same machine, same clock), then restarts the victim
+ * and waits until every node agrees again. Pause cases SIGSTOP the active for a while and count
+ * epoch changes. Prints progress with an estimate of the time left, then p50, p99 and max per case,
+ * and the phases of the median round of each kill case from the new active's log. Stops by itself
+ * and stops every process it started.
+ *
+ * <p>Arguments: {@code --app JAR [--rounds N] [--pauses N] [--cases a,b,...] [--java PATH]
+ * [--aot-cache FILE] [--property k=v] [--keep]}; cases: {@code kill, term, transfer, pause, spread-kill, spread-term,
+ * etcd-kill, etcd-term} (all by default).
+ */
+public final class TakeoverBenchmark {
+  private static final String ROLE = "rootcoord";
+  private static final List<String> ALL_CASES = List.of("kill", "term", "transfer", "pause", "spread-kill",
+      "spread-term", "etcd-kill", "etcd-term");
+  private static final Pattern LOG_TIME = Pattern.compile("^(\\d\\d:\\d\\d:\\d\\d\\.\\d\\d\\d) ");
+  private static final long START = System.nanoTime();
+  /** Extra {@code -D} settings for every node ({@code --property k=v}), e.g. log levels to see where time goes. */
+  private static final List<String> EXTRA = new ArrayList<>();
+
+  private final Path app;
+  private final Path root;
+  private final String javaCommand;
+  private final List<String> jvmOptions;
+  private final Map<String, List<Long>> results = new LinkedHashMap<>();
+  private final List<String> notes = new ArrayList<>();
+  private int roundsDone;
+  private int roundsPlanned;
+
+  private TakeoverBenchmark(Path app, Path root, String java, List<String> jvmOptions) {
+    this.app = app;
+    this.root = root;
+    this.javaCommand = java;
+    this.jvmOptions = jvmOptions;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Path app = Path.of("examples/simple-coordinator/target/quarkus-app/quarkus-run.jar");
+    int rounds = 30;
+    int pauses = 50;
+    List<String> cases = ALL_CASES;
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    final List<String> jvm = new ArrayList<>();
+    boolean keep = false;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--app" -> app = Path.of(args[++i]);
+        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+        case "--pauses" -> pauses = Integer.parseInt(args[++i]);
+        case "--cases" -> {
+          cases = List.of(args[++i].split(","));
+          for (String c : cases) {
+            if (!ALL_CASES.contains(c)) {
+              throw new IllegalArgumentException("unknown case " + c + " (cases: " + ALL_CASES + ")");
+            }
+          }
+        }
+        case "--java" -> java = args[++i];
+        case "--aot-cache" -> jvm.add("-XX:AOTCache=" + args[++i]);
+        case "--keep" -> keep = true;
+        case "--property" -> EXTRA.add(args[++i]);
+        default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (use --app JAR, --rounds N,"
+            + " --pauses N, --cases " + String.join(",", ALL_CASES) + ", --java PATH, --aot-cache FILE, --keep)");
+      }
+    }
+    if (!Files.isRegularFile(app)) {
+      throw new IllegalArgumentException("no application at " + app + ": build it first (./mvnw install -DskipTests)");
+    }
+    final Path root = Files.createTempDirectory("baton-bench-takeover-");
+    final TakeoverBenchmark bench = new TakeoverBenchmark(app, root, java, jvm);
+    final int perCase = rounds;
+    bench.roundsPlanned = cases.stream().mapToInt(c -> c.equals("pause") ? 3 : perCase).sum();
+    System.out.printf("Takeover benchmark: cases %s, %d rounds each, %d pauses of 100 and 200 ms; %d cores, load %s;"
+        + " node logs under %s%n", cases, rounds, pauses, Runtime.getRuntime().availableProcessors(), load(), root);
+    try {
+      for (String c : cases) {
+        bench.run(c, rounds, pauses);
+      }
+    } finally {
+      if (!keep) {
+        Dirs.deleteRecursively(root);
+      }
+    }
+    bench.report();
+  }
+
+  private static String load() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).trim();
+    } catch (IOException e) {
+      return "unknown";
+    }
+  }
+
+  private void say(String line) {
+    final double elapsed = (System.nanoTime() - START) / 1e9;
+    final String eta = roundsDone == 0 ? "?" : String.format(Locale.ROOT, "%.0f s",
+        elapsed / roundsDone * Math.max(0, roundsPlanned - roundsDone));
+    System.out.printf(Locale.ROOT, "[%7.1f s, about %s left] %s%n", elapsed, eta, line);
+  }
+
+  // ---- one case --------------------------------------------------------------------------
+
+  private void run(String c, int rounds, int pauses) throws Exception {
+    final List<String> properties = new ArrayList<>(EXTRA);
+    LocalEtcdCluster etcd = null;
+    if (c.startsWith("spread-")) {
+      properties.add("baton.placement=spread");
+    }
+    if (c.startsWith("etcd-")) {
+      etcd = new LocalEtcdCluster(3).start();
+      properties.addAll(List.of("baton.backend=etcd", "baton.etcd.endpoints=" + String.join(",", etcd.endpoints()),
+          "baton.etcd.lease-ttl=2s"));
+    }
+    final Path dir = Files.createDirectories(root.resolve(c));
+    final ServiceNodes nodes = new ServiceNodes(app, dir, properties).jvm(javaCommand, jvmOptions);
+    final Thread reaper = new Thread(nodes::close);
+    Runtime.getRuntime().addShutdownHook(reaper);
+    try {
+      nodes.ids().forEach(id -> start(nodes, id));
+      awaitAgreed(nodes, 60);
+      say(c + ": 3 nodes up" + (etcd != null ? " on a 3-member etcd cluster (lease TTL 2 s)" : ""));
+      if (c.equals("pause")) {
+        pauses(nodes, pauses);
+        return;
+      }
+      final List<Long> times = new ArrayList<>();
+      final List<Map<String, Long>> phases = new ArrayList<>();
+      for (int round = 1; round <= rounds; round++) {
+        final Map<String, Long> phase = new LinkedHashMap<>();
+        times.add(round(c, nodes, round, phase));
+        phases.add(phase);
+        roundsDone++;
+      }
+      results.put(c, times);
+      if (c.endsWith("kill")) {
+        notes.add(phasesOfMedian(c, times, phases));
+      }
+    } finally {
+      nodes.close();
+      if (etcd != null) {
+        etcd.close();
+      }
+      Runtime.getRuntime().removeShutdownHook(reaper);
+    }
+  }
+
+  private static void start(ServiceNodes nodes, String id) {
+    try {
+      nodes.start(id);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot start node " + id, e);
+    }
+  }
+
+  /** One kill, term or transfer round: the takeover in ms, from the action to the new onActive returned. */
+  private long round(String c, ServiceNodes nodes, int round, Map<String, Long> phase) throws Exception {
+    final Map<String, JsonObject> agreed = awaitAgreed(nodes, 60);
+    final String victim = agreed.get(ROLE).getString("node");
+    final long oldEpoch = epochOf(agreed.get(ROLE));
+    final String target = nodes.ids().stream().filter(id -> !id.equals(victim)).findFirst().orElseThrow();
+    final long t0 = System.currentTimeMillis();
+    if (c.equals("transfer")) {
+      final ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", nodes.httpPort(victim))
+          .usePlaintext().build();
+      try {
+        BatonGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+            .transferRole(TransferRoleRequest.newBuilder().setRole(ROLE).setTarget(target).build());
+      } finally {
+        channel.shutdownNow();
+      }
+    } else {
+      nodes.stop(victim, c.endsWith("term"));
+    }
+    final JsonObject next = awaitTakeover(nodes, victim, oldEpoch, t0);
+    final long ms = epochRole(next).getLong("activatedAtMillis") - t0;
+    phase.put("node", (long) Integer.parseInt(next.getString("node").substring(1)));
+    phase.put("t0", t0);
+    say(String.format(Locale.ROOT, "%s round %d: %s -> %s in %d ms (epoch %d -> %d)", c, round, victim,
+        next.getString("node"), ms, oldEpoch, epochOf(next)));
+    if (!c.equals("transfer")) {
+      nodes.awaitExit(victim);
+      nodes.start(victim);
+    }
+    return ms;
+  }
+
+  private static JsonObject epochRole(JsonObject status) {
+    return status.getJsonObject("roles").getJsonObject(ROLE);
+  }
+
+  private static long epochOf(JsonObject status) {
+    return epochRole(status).getLong("epoch");
+  }
+
+  /** The status of the node that took the role over from {@code victim}: ACTIVE, a newer epoch, onActive returned after t0. */
+  private JsonObject awaitTakeover(ServiceNodes nodes, String victim, long oldEpoch, long t0)
+      throws InterruptedException {
+    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      for (String id : nodes.ids()) {
+        if (id.equals(victim)) {
+          continue;
+        }
+        final Optional<JsonObject> s = nodes.status(id);
+        if (s.isPresent()) {
+          final JsonObject r = epochRole(s.get());
+          if ("ACTIVE".equals(r.getString("state")) && r.getLong("epoch") > oldEpoch
+              && r.getLong("activatedAtMillis", 0L) >= t0) {
+            return s.get();
+          }
+        }
+      }
+      Thread.sleep(5);
+    }
+    throw new IllegalStateException("no takeover from " + victim + " within 30 s; node logs are in " + root);
+  }
+
+  /** Every node running and reporting, each role ACTIVE on one node, every node naming that one. */
+  private Map<String, JsonObject> awaitAgreed(ServiceNodes nodes, int seconds) throws InterruptedException {
+    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (System.nanoTime() < deadline) {
+      final Map<String, JsonObject> active = new LinkedHashMap<>();
+      final List<JsonObject> all = new ArrayList<>();
+      for (String id : nodes.ids()) {
+        nodes.status(id).ifPresent(all::add);
+      }
+      if (all.size() == nodes.ids().size()) {
+        for (JsonObject s : all) {
+          s.getJsonObject("roles").forEach(e -> {
+            if ("ACTIVE".equals(((JsonObject) e.getValue()).getString("state"))) {
+              active.put(e.getKey(), s);
+            }
+          });
+        }
+        final boolean agreed = active.size() == 2 && all.stream().allMatch(s -> active.entrySet().stream()
+            .allMatch(a -> a.getValue().getString("node").equals(s.getJsonObject("roles").getJsonObject(a.getKey())
+                .getString("active"))));
+        if (agreed) {
+          return active;
+        }
+      }
+      Thread.sleep(20);
+    }
+    throw new IllegalStateException("the nodes did not agree on the active nodes within " + seconds + " s; logs in "
+        + root);
+  }
+
+  // ---- pauses ----------------------------------------------------------------------------
+
+  /** SIGSTOP of the active for 100 ms and 200 ms ({@code count} each, 2 s apart): epoch changes; then 2 s: exactly one. */
+  private void pauses(ServiceNodes nodes, int count) throws Exception {
+    for (long pauseMs : new long[] {100, 200}) {
+      final Map<String, JsonObject> before = awaitAgreed(nodes, 60);
+      final long epochBefore = epochOf(before.get(ROLE));
+      final String active = before.get(ROLE).getString("node");
+      for (int i = 0; i < count; i++) {
+        nodes.signal(active, "STOP");
+        Thread.sleep(pauseMs);
+        nodes.signal(active, "CONT");
+        Thread.sleep(2000 - pauseMs);
+      }
+      final Map<String, JsonObject> after = awaitAgreed(nodes, 60);
+      final long changes = epochOf(after.get(ROLE)) - epochBefore;
+      notes.add(String.format(Locale.ROOT, "pause %d ms x %d of the active %s: %s (epoch %d -> %d, active %s)",
+          pauseMs, count, active, changes == 0 ? "no epoch change" : "the epoch CHANGED", epochBefore,
+          epochOf(after.get(ROLE)), after.get(ROLE).getString("node")));
+      say(notes.get(notes.size() - 1));
+      roundsDone++;
+    }
+    // a long pause: one takeover, and the paused node's fenced writes are rejected once it resumes
+    final Map<String, JsonObject> before = awaitAgreed(nodes, 60);
+    final String active = before.get(ROLE).getString("node");
+    final long epoch = epochOf(before.get(ROLE));
+    nodes.signal(active, "STOP");
+    Thread.sleep(2000);
+    final Map<String, JsonObject> during = new LinkedHashMap<>();
+    for (String id : nodes.ids()) {
+      if (!id.equals(active)) {
+        nodes.status(id).ifPresent(s -> during.put(id, s));
+      }
+    }
+    nodes.signal(active, "CONT");
+    final Map<String, JsonObject> after = awaitAgreed(nodes, 60);
+    final long newEpoch = epochOf(after.get(ROLE));
+    String fenced;
+    final ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", nodes.httpPort(active))
+        .usePlaintext().build();
+    try {
+      BatonGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS).put(PutRequest.newBuilder()
+          .setKey("baton/roles/" + ROLE + "/state/bench").setValue(com.google.protobuf.ByteString.copyFromUtf8("stale"))
+          .setFence(Fence.newBuilder().setRole(ROLE).setEpoch(epoch)).build());
+      fenced = "ACCEPTED (a fencing failure)";
+    } catch (StatusRuntimeException e) {
+      fenced = "rejected (" + e.getStatus().getCode() + ")";
+    } finally {
+      channel.shutdownNow();
+    }
+    final String activeDuring = during.values().stream().map(s -> epochRole(s).getString("active")).distinct().toList()
+        .toString();
+    notes.add(String.format(Locale.ROOT, "pause 2000 ms of the active %s: epoch %d -> %d (%d takeover(s); active seen"
+        + " meanwhile %s, now %s); a write fenced with the old epoch through the resumed node: %s; it is %s", active,
+        epoch, newEpoch, newEpoch == epoch ? 0 : 1, activeDuring, after.get(ROLE).getString("node"), fenced,
+        epochRole(nodes.status(active).orElseThrow()).getString("state")));
+    say(notes.get(notes.size() - 1));
+    roundsDone++;
+  }
+
+  // ---- the report ------------------------------------------------------------------------
+
+  /** The median round's phases from the new active's log: detection, election, first commit, activation. */
+  private String phasesOfMedian(String c, List<Long> times, List<Map<String, Long>> phases) {
+    final List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < times.size(); i++) {
+      order.add(i);
+    }
+    order.sort((a, b) -> Long.compare(times.get(a), times.get(b)));
+    final int median = order.get(order.size() / 2);
+    final Map<String, Long> p = phases.get(median);
+    final String node = "n" + p.get("node");
+    final long t0 = p.get("t0");
+    final LocalTime kill = LocalTime.ofInstant(Instant.ofEpochMilli(t0), ZoneId.systemDefault());
+    final Map<String, String> marks = new LinkedHashMap<>();
+    marks.put("detected", "process is gone|expired|resigning|lease gone");
+    marks.put("elected", "became leader|took the role lease|campaigning");
+    marks.put("claimed", "claimed as leader|took the role lease|campaigning");
+    marks.put("active", "role=" + ROLE + " epoch=\\d+: active");
+    final StringBuilder out = new StringBuilder(c + ", median round (" + times.get(median) + " ms, new active " + node
+        + "): ");
+    try {
+      final List<String> lines = Files.readAllLines(root.resolve(c).resolve(node + ".log"));
+      for (Map.Entry<String, String> m : marks.entrySet()) {
+        final Pattern what = Pattern.compile(m.getValue());
+        Long at = null;
+        for (String line : lines) {
+          final Matcher t = LOG_TIME.matcher(line);
+          if (t.find() && what.matcher(line).find()) {
+            final long ms = Duration.between(kill, LocalTime.parse(t.group(1))).toMillis();
+            if (ms >= 0 && ms < 30_000) {
+              at = ms;
+              break;
+            }
+          }
+        }
+        out.append(m.getKey()).append(" +").append(at == null ? "?" : at + " ms").append(", ");
+      }
+    } catch (IOException e) {
+      out.append("(log unreadable: ").append(e.getMessage()).append(") ");
+    }
+    out.append("onActive returned +").append(times.get(median)).append(" ms");
+    return out.toString();
+  }
+
+  private void report() {
+    System.out.println();
+    System.out.println("| case | rounds | p50 ms | p99 ms | max ms |");
+    System.out.println("|---|---|---|---|---|");
+    results.forEach((c, times) -> {
+      final List<Long> sorted = new ArrayList<>(times);
+      Collections.sort(sorted);
+      System.out.printf(Locale.ROOT, "| %s | %d | %d | %d | %d |%n", c, sorted.size(), sorted.get(sorted.size() / 2),
+          sorted.get((int) Math.ceil(0.99 * sorted.size()) - 1), sorted.get(sorted.size() - 1));
+    });
+    System.out.println();
+    notes.forEach(System.out::println);
+    System.out.println("load at the end: " + load());
+  }
+}
