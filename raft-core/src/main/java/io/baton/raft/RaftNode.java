@@ -586,7 +586,8 @@ public final class RaftNode implements AutoCloseable {
     peerGoneListeners.add(Objects.requireNonNull(listener, "listener"));
   }
 
-  private void peerGone(String peer) {
+  /** Package-private for tests that play the watch's part. */
+  void peerGone(String peer) {
     final RaftStatus s = status();
     LOG.info("node {} role={} epoch={}: node {}'s process is gone (its Raft port closed and refuses connections)",
         nodeId(), s.role().name().toLowerCase(java.util.Locale.ROOT), s.term(), peer);

@@ -1,0 +1,135 @@
+package io.baton.example;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import io.baton.ha.grpc.BatonGrpc;
+import io.baton.ha.grpc.Fence;
+import io.baton.ha.grpc.PutRequest;
+import io.baton.testkit.Dirs;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Pauses of the active node's process (SIGSTOP/SIGCONT) on three processes of the packaged example
+ * service with the defaults: a pause well under the documented bound (300 ms) causes no epoch
+ * change; a pause far above the election timeout causes exactly one takeover, after which the
+ * resumed node's writes fenced with its old epoch are rejected and it is a standby.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class PauseIT {
+  private static final String ROLE = "rootcoord";
+  private Path dir;
+  private ServiceNodes nodes;
+
+  @BeforeEach
+  void start() throws Exception {
+    dir = Files.createTempDirectory("baton-pause-");
+    nodes = new ServiceNodes(Path.of(System.getProperty("baton.example.app")), dir, List.of());
+    for (String id : nodes.ids()) {
+      nodes.start(id);
+    }
+  }
+
+  @AfterEach
+  void stop() {
+    nodes.close();
+    Dirs.deleteRecursively(dir);
+  }
+
+  /** The node active for rootcoord and its status, once every node names it. */
+  private JsonObject awaitAgreedActive() throws InterruptedException {
+    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      final List<JsonObject> all = nodes.ids().stream().map(nodes::status).flatMap(Optional::stream).toList();
+      final Optional<JsonObject> active = all.stream()
+          .filter(s -> "ACTIVE".equals(s.getJsonObject("roles").getJsonObject(ROLE).getString("state"))).findFirst();
+      if (all.size() == 3 && active.isPresent() && all.stream().allMatch(s -> active.get().getString("node")
+          .equals(s.getJsonObject("roles").getJsonObject(ROLE).getString("active")))) {
+        return active.get();
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("no agreed active node within 60 s; logs in " + dir);
+  }
+
+  private static long epoch(JsonObject status) {
+    return status.getJsonObject("roles").getJsonObject(ROLE).getLong("epoch");
+  }
+
+  @Test
+  void shortPausesOfTheActiveCauseNoEpochChange() throws Exception {
+    final JsonObject before = awaitAgreedActive();
+    final String active = before.getString("node");
+    for (int i = 0; i < 5; i++) {
+      nodes.signal(active, "STOP");
+      Thread.sleep(100); // a third of the documented bound
+      nodes.signal(active, "CONT");
+      Thread.sleep(1000);
+    }
+    final JsonObject after = awaitAgreedActive();
+    assertThat(after.getString("node")).isEqualTo(active);
+    assertThat(epoch(after)).as("no takeover, no new activation").isEqualTo(epoch(before));
+  }
+
+  @Test
+  void aLongPauseLeadsToOneTakeoverAndTheResumedNodesOldEpochIsFenced() throws Exception {
+    final JsonObject before = awaitAgreedActive();
+    final String paused = before.getString("node");
+    final long oldEpoch = epoch(before);
+    nodes.signal(paused, "STOP");
+    final JsonObject taken;
+    try {
+      final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      JsonObject found = null;
+      while (found == null && System.nanoTime() < deadline) {
+        for (String id : nodes.ids()) {
+          if (!id.equals(paused)) {
+            final Optional<JsonObject> s = nodes.status(id);
+            if (s.isPresent() && "ACTIVE".equals(s.get().getJsonObject("roles").getJsonObject(ROLE).getString("state"))) {
+              found = s.get();
+            }
+          }
+        }
+        Thread.sleep(20);
+      }
+      assertThat(found).as("another node took over while " + paused + " was paused").isNotNull();
+      taken = found;
+    } finally {
+      nodes.signal(paused, "CONT");
+    }
+    assertThat(epoch(taken)).isGreaterThan(oldEpoch);
+    final JsonObject after = awaitAgreedActive();
+    Thread.sleep(2000); // a second takeover, if any, would show now
+    final JsonObject settled = awaitAgreedActive();
+    assertThat(settled.getString("node")).as("exactly one takeover").isEqualTo(taken.getString("node"));
+    assertThat(epoch(settled)).isEqualTo(epoch(taken)).isEqualTo(epoch(after));
+    assertThat(nodes.status(paused).orElseThrow().getJsonObject("roles").getJsonObject(ROLE).getString("state"))
+        .isEqualTo("STANDBY");
+    final ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", nodes.httpPort(paused))
+        .usePlaintext().build();
+    try {
+      assertThatThrownBy(() -> BatonGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .put(PutRequest.newBuilder().setKey("baton/roles/" + ROLE + "/state/stale")
+              .setValue(ByteString.copyFromUtf8("x")).setFence(Fence.newBuilder().setRole(ROLE).setEpoch(oldEpoch))
+              .build()))
+          .isInstanceOfSatisfying(StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION));
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+}
