@@ -768,7 +768,13 @@ public final class RaftNode implements AutoCloseable {
     final String target = followers.get(i);
     LOG.info("node {} role=leader epoch={}: handing leadership over to {} (it answered a request sent {} ms ago)",
         nodeId(), term, target, ages.get(target));
-    return transferLeadership(target).thenApply(v -> true).exceptionallyCompose(e -> {
+    return transferLeadership(target).thenApply(v -> true).exceptionallyCompose(e -> stillLeaderAfter(
+        options.electionTimeoutMin().toMillis() / 2).thenCompose(leads -> {
+      if (!leads) {
+        // Ratis 3.3.0 can answer a transfer with a TIMED_OUT that belongs to an earlier transfer's
+        // timer; what counts is whether this node still leads
+        return CompletableFuture.completedFuture(true);
+      }
       final RaftServer.Division d = divisionOrNull();
       if (i + 1 < followers.size() && d != null && d.getInfo().isLeader()) {
         LOG.info("node {} role=leader epoch={}: handing over to {} failed ({}); trying {}", nodeId(), term, target,
@@ -776,7 +782,29 @@ public final class RaftNode implements AutoCloseable {
         return handOverTo(followers, i + 1, term, ages);
       }
       return CompletableFuture.failedFuture(Futures.unwrap(e));
-    });
+    }));
+  }
+
+  /** Completes with whether this node is still leader after up to {@code millis} (earlier once it is not). */
+  private CompletableFuture<Boolean> stillLeaderAfter(long millis) {
+    final CompletableFuture<Boolean> out = new CompletableFuture<>();
+    final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+    final Runnable[] check = new Runnable[1];
+    check[0] = () -> {
+      final RaftServer.Division d = divisionOrNull();
+      final boolean leads = d != null && d.getInfo().isLeader();
+      if (!leads || System.nanoTime() - deadline >= 0) {
+        out.complete(leads);
+      } else {
+        try {
+          timer.schedule(check[0], 10, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+          out.complete(false);
+        }
+      }
+    };
+    check[0].run();
+    return out;
   }
 
   /**

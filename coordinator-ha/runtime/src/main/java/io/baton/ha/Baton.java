@@ -68,6 +68,9 @@ public class Baton implements NodeStatusSource {
   private ExecutorService callbacks;
 
   void start(@Observes StartupEvent event) {
+    final long begin = System.nanoTime();
+    final long sinceJvmStart = System.currentTimeMillis()
+        - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
     settings = Settings.of(config); // every property checked before anything starts
     events = new RoleEvents(config.nodeId(), roleChanged);
     final List<RoleManager.RoleSpec> specs = RoleHandlers.discover(handlers, config, events);
@@ -79,6 +82,7 @@ public class Baton implements NodeStatusSource {
         return t;
       });
       backend = settings.backend() == BatonConfig.Backend.ETCD ? startEtcd(settings.etcd()) : startRatis();
+      final long backendStarted = System.nanoTime();
       final RoleManager manager;
       try {
         manager = new RoleManager(backend, specs, callbacks, settings.placement());
@@ -92,8 +96,11 @@ public class Baton implements NodeStatusSource {
       startMembers(manager, membersRole);
       Runtime.getRuntime().addShutdownHook(shutdownHook);
       lifecycle = NodeStatus.Lifecycle.STARTED;
-      LOG.infof("node %s: started on %s, placement %s, roles %s (members' role %s)", config.nodeId(), backend.name(),
-          placementName(), manager.roleNames(), membersRole);
+      final long done = System.nanoTime();
+      LOG.infof("node %s: started on %s, placement %s, roles %s (members' role %s); start-up phases: JVM start ->"
+          + " Baton's start %d ms, backend %d ms, roles and members %d ms", config.nodeId(), backend.name(),
+          placementName(), manager.roleNames(), membersRole, sinceJvmStart, (backendStarted - begin) / 1_000_000,
+          (done - backendStarted) / 1_000_000);
     } catch (RuntimeException e) {
       closeAll(); // start-up failed part-way: close what it created
       throw e;

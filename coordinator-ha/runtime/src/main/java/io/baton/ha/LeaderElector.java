@@ -208,7 +208,21 @@ final class LeaderElector implements Elector {
       return CompletableFuture.completedFuture(null);
     }
     final long deadline = clock.nanoTime() + moveTimeoutNanos;
-    return node.transferLeadership(target).thenCompose(v -> loop.call(() -> moves.to(role, target, deadline)));
+    final CompletableFuture<Void> arrived = loop.call(() -> moves.to(role, target, deadline));
+    // whether Ratis says the transfer worked is not the answer (in Ratis 3.3.0 a transfer can be
+    // answered TIMED_OUT by an earlier transfer's timer while it goes through): the role arriving
+    // on the target is; a request Ratis refuses for good fails at once
+    return node.transferLeadership(target).handle((v, e) -> e).thenCompose(e -> {
+      if (e != null && Futures.unwrap(e) instanceof IllegalArgumentException bad) {
+        return CompletableFuture.failedFuture(bad);
+      }
+      return arrived.exceptionallyCompose(notMoved -> {
+        if (e != null) {
+          notMoved.addSuppressed(Futures.unwrap(e));
+        }
+        return CompletableFuture.failedFuture(Futures.unwrap(notMoved));
+      });
+    });
   }
 
   @Override
