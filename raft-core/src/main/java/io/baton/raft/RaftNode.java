@@ -888,10 +888,20 @@ public final class RaftNode implements AutoCloseable {
     }
     try {
       return s.getDivision(groupId);
+    } catch (org.apache.ratis.protocol.exceptions.GroupMismatchException | org.apache.ratis.protocol.exceptions
+        .AlreadyClosedException notThere) {
+      return null; // the group is not (or no longer) on this server: closing, or not joined yet
     } catch (IOException e) {
+      if (!divisionFailureLogged) {
+        divisionFailureLogged = true;
+        LOG.warn("node {}: the Raft group cannot be reached on this node's server ({}); reporting it as not"
+            + " running until it can", nodeId(), e.toString());
+      }
       return null;
     }
   }
+
+  private volatile boolean divisionFailureLogged;
 
   private void requireStarted() {
     final State s = state.get();

@@ -65,6 +65,7 @@ public final class EtcdElector implements Elector {
   private final LeaseSession session;
   private final RoleMoves moves = new RoleMoves();
   private volatile boolean closed;
+  private ChangeWake changes;
   /** Per role: this node's candidacy in the current session. */
   private final Map<String, Candidacy> mine = new ConcurrentHashMap<>();
   /** Per role, from the last read: the leading key. */
@@ -111,6 +112,8 @@ public final class EtcdElector implements Elector {
   public void start(Executor loopThread, Runnable wake) {
     loop.start(loopThread);
     session.start(loopThread);
+    changes = new ChangeWake(store, nodeId, prefix + "/", key -> true, wake);
+    changes.start();
   }
 
   @Override
@@ -317,6 +320,9 @@ public final class EtcdElector implements Elector {
   @Override
   public void close() {
     closed = true;
+    if (changes != null) {
+      changes.close();
+    }
     moves.failAll("node " + nodeId + " is closing");
     final long id = session.stop();
     if (id != 0) {

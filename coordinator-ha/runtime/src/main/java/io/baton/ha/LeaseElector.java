@@ -76,6 +76,7 @@ final class LeaseElector implements Elector {
   private final RoleMoves moves = new RoleMoves();
 
   private volatile boolean closed;
+  private ChangeWake changes;
   /** Handing everything over before a shutdown: take no role any more. */
   private volatile boolean leaving;
   /** Roles this node holds, with their epochs, confirmed by its own create-and-set and still seen locally. */
@@ -132,6 +133,12 @@ final class LeaseElector implements Elector {
     loop.start(loopThread);
     session.start(loopThread);
     lastRebalance = clock.nanoTime();
+    // holder, target and handover keys (not the roles' state): a released role is taken at once
+    changes = new ChangeWake(store, me, Keys.ROLES, key -> {
+      final String[] roleAndRest = Keys.roleAndRest(key);
+      return roleAndRest != null && !roleAndRest[1].startsWith("state/");
+    }, wake);
+    changes.start();
   }
 
   @Override
@@ -534,6 +541,9 @@ final class LeaseElector implements Elector {
   @Override
   public void close() {
     closed = true;
+    if (changes != null) {
+      changes.close();
+    }
     final long id = session.stop();
     held.clear();
     moves.failAll("node " + me + " is closing");
