@@ -299,22 +299,25 @@ final class RatisMetadataStore implements MetadataStore {
     if (closed) {
       return new ClosedException(what + " failed: the store is closed (" + e.getMessage() + ")");
     }
-    if (e instanceof AlreadyClosedException) {
-      // an earlier request on the same client exhausted its retries; the client is being replaced
-      return new NoQuorumException(what + " failed together with an earlier request that got no majority; retry", e);
-    }
     if (e instanceof org.apache.ratis.protocol.exceptions.NotLeaderException nle) {
       final String leader = nle.getSuggestedLeader() == null ? null : nle.getSuggestedLeader().getId().toString();
       return new io.baton.store.NotLeaderException(what + " reached a node that is not the leader"
           + (leader == null ? "" : "; the leader is " + leader), leader);
     }
+    // every other failure leaves a write's outcome unknown: an attempt may sit in some log and commit later
+    final String unknown = "write".equals(what) ? "; it may still commit if a majority returns" : "";
+    if (e instanceof AlreadyClosedException) {
+      // an earlier request on the same client exhausted its retries; the client is being replaced
+      return new NoQuorumException(what + " failed together with an earlier request that got no majority"
+          + unknown + "; retry", e);
+    }
     if (e instanceof TimeoutException) {
       return new NoQuorumException(what + " got no answer from a majority within " + requestTimeout.toMillis()
-          + " ms" + ("write".equals(what) ? "; it may still commit if a majority returns" : ""), e);
+          + " ms" + unknown, e);
     }
     if (e instanceof IOException || e instanceof org.apache.ratis.protocol.exceptions.RaftException) {
-      return new NoQuorumException(what + " failed, no majority reachable: " + e.getMessage(), e);
+      return new NoQuorumException(what + " failed, no majority reachable" + unknown + ": " + e.getMessage(), e);
     }
-    return new NoQuorumException(what + " failed: " + e, e);
+    return new NoQuorumException(what + " failed" + unknown + ": " + e, e);
   }
 }
