@@ -1,0 +1,18 @@
+package io.baton.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class PortsTest {
+  @Test
+  void neverHandsOutTheSamePortTwice() {
+    // 2 000 draws from ~28 000 ephemeral ports: without the bookkeeping a repeat is all but certain
+    final Set<Integer> seen = new HashSet<>();
+    for (int i = 0; i < 2_000; i++) {
+      assertThat(seen.add(Ports.free())).as("port handed out twice after %d ports", i).isTrue();
+    }
+  }
+}
