@@ -176,12 +176,22 @@ public final class EtcdMetadataStore implements MetadataStore, AutoCloseable {
               // every event up to the header's revision has been sent
               next.accumulateAndGet(response.getHeader().getRevision() + 1, Math::max);
             }
+            // etcd never splits a revision's events across responses (no fragmenting asked for):
+            // a revision is complete at the next revision's first event and at the response's end
+            long revision = 0;
             for (io.etcd.jetcd.watch.WatchEvent e : response.getEvents()) {
               final KeyValue kv = toKeyValue(e.getKeyValue());
-              final long revision = kv.modRevision();
-              next.set(revision + 1);
+              if (revision != 0 && kv.modRevision() != revision) {
+                next.set(revision + 1);
+                listener.onProgress(revision + 1);
+              }
+              revision = kv.modRevision();
               listener.onEvent(new WatchEvent(e.getEventType() == io.etcd.jetcd.watch.WatchEvent.EventType.DELETE
                   ? WatchEvent.Type.DELETE : WatchEvent.Type.PUT, kv, revision));
+            }
+            if (revision != 0) {
+              next.set(revision + 1);
+              listener.onProgress(revision + 1);
             }
           }
 

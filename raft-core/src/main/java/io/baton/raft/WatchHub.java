@@ -177,6 +177,7 @@ final class WatchHub {
             listener.onEvent(e);
           }
           nextRevision = batch.get(0).revision() + 1;
+          listener.onProgress(nextRevision);
         }
       } catch (RuntimeException e) {
         LOG.warn("node {}: watch listener on '{}' threw; the watch is closed: {}", node, prefix, e.toString());

@@ -150,6 +150,30 @@ public abstract class MetadataStoreContract {
   }
 
   @Test
+  void progressFollowsTheLastEventOfEachRevisionWithTheRevisionToResumeFrom() {
+    final long start = await(store().put(p + "first", "0"));
+    final List<String> calls = new CopyOnWriteArrayList<>();
+    final Watch watch = store().watch(p, start, new WatchListener() {
+      @Override
+      public void onEvent(WatchEvent event) {
+        calls.add(event.key().substring(p.length()) + "@" + event.revision());
+      }
+
+      @Override
+      public void onProgress(long nextRevision) {
+        calls.add("progress " + nextRevision);
+      }
+    });
+    final long both = await(store().txn(Txn.of(List.of(), List.of(Op.put(p + "a", "1"), Op.put(p + "b", "1")))))
+        .revision();
+    Timing.waitUntil("the transaction's progress", Duration.ofSeconds(10),
+        () -> calls.contains("progress " + (both + 1)));
+    watch.close();
+    assertThat(calls).containsExactly("first@" + start, "progress " + (start + 1), "a@" + both, "b@" + both,
+        "progress " + (both + 1));
+  }
+
+  @Test
   void leasesBindKeysAndRevokingDeletesThem() {
     final long lease = await(store().grantLease(Duration.ofSeconds(30)));
     await(store().put(p + "bound", bytes("x"), lease));

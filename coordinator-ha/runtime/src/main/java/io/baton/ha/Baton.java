@@ -72,6 +72,9 @@ public class Baton implements NodeStatusSource {
     final long sinceJvmStart = System.currentTimeMillis()
         - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
     settings = Settings.of(config); // every property checked before anything starts
+    Settings.checkGrpcInboundLimit(org.eclipse.microprofile.config.ConfigProvider.getConfig()
+        .getOptionalValue("quarkus.grpc.server.max-inbound-message-size", Integer.class)
+        .map(java.util.OptionalInt::of).orElse(java.util.OptionalInt.empty()));
     events = new RoleEvents(config.nodeId(), roleChanged);
     final List<RoleManager.RoleSpec> specs = RoleHandlers.discover(handlers, config, events);
     final String membersRole = settings.membersRole(specs.stream().map(RoleManager.RoleSpec::name).toList());

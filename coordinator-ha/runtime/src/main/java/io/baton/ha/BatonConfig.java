@@ -109,6 +109,12 @@ public interface BatonConfig {
 
     /** Log entries applied between automatic snapshots. */
     java.util.OptionalLong snapshotThreshold();
+
+    /**
+     * How many past events each node keeps for watches to resume from; a watch from an older
+     * revision fails as compacted (gRPC OUT_OF_RANGE).
+     */
+    java.util.OptionalInt watchHistory();
   }
 
   /** Failure detection of members. */

@@ -41,6 +41,8 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
@@ -54,6 +56,17 @@ import java.util.function.Function;
 @GrpcService
 @jakarta.inject.Singleton
 public class BatonGrpcService extends BatonGrpc.BatonImplBase {
+  /**
+   * The gRPC server's inbound message limit Baton sets by default
+   * ({@code quarkus.grpc.server.max-inbound-message-size}): above the store's largest request
+   * (4 MiB), so that requests over the store's own limits get its INVALID_ARGUMENT naming the limit.
+   */
+  public static final int MAX_INBOUND_MESSAGE_BYTES = io.baton.raft.RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES + 64 * 1024;
+
+  /** The smallest inbound limit Baton starts with: a put of the largest value with the longest key. */
+  static final int MIN_INBOUND_MESSAGE_BYTES = io.baton.store.RequestLimits.DEFAULT_MAX_VALUE_BYTES
+      + 4 * io.baton.store.RequestLimits.MAX_KEY_LENGTH + 1024;
+
   /** Trailer naming the node to retry on, when this one is not the active one. */
   public static final Metadata.Key<String> LEADER = Metadata.Key.of("baton-leader", Metadata.ASCII_STRING_MARSHALLER);
 
@@ -146,13 +159,27 @@ public class BatonGrpcService extends BatonGrpc.BatonImplBase {
     final Watch watch;
     try {
       watch = baton.metadata().watch(request.getPrefix(), request.getFromRevision(), new WatchListener() {
+        /** The events of the revision being delivered: each is sent once its revision is complete. */
+        private final List<WatchEvent> revision = new ArrayList<>();
+
         @Override
         public void onEvent(WatchEvent event) {
+          revision.add(event);
+        }
+
+        @Override
+        public void onProgress(long nextRevision) {
           synchronized (stream) {
-            if (!stream.isCancelled()) {
-              stream.onNext(toProto(event));
+            for (int i = 0; i < revision.size(); i++) {
+              final WatchEvent e = revision.get(i);
+              if (!stream.isCancelled()) {
+                // resuming after the last event of a revision starts at the next one; after an
+                // earlier one, at its own revision (the events of it already seen come again)
+                stream.onNext(toProto(e, i == revision.size() - 1 ? nextRevision : e.revision()));
+              }
             }
           }
+          revision.clear();
         }
 
         @Override
@@ -229,7 +256,7 @@ public class BatonGrpcService extends BatonGrpc.BatonImplBase {
     final Function<Status, StatusRuntimeException> as = s -> s.withDescription(message).asRuntimeException();
     if (e instanceof StaleEpochException) {
       return as.apply(Status.FAILED_PRECONDITION);
-    } else if (e instanceof NoQuorumException || e instanceof ClosedException) {
+    } else if (e instanceof NoQuorumException || e instanceof ClosedException || e instanceof RoleMoveException) {
       return as.apply(Status.UNAVAILABLE);
     } else if (e instanceof CompactedException) {
       return as.apply(Status.OUT_OF_RANGE);
@@ -260,11 +287,11 @@ public class BatonGrpcService extends BatonGrpc.BatonImplBase {
         .setLease(kv.leaseId()).build();
   }
 
-  private static io.baton.ha.grpc.WatchEvent toProto(WatchEvent e) {
+  private static io.baton.ha.grpc.WatchEvent toProto(WatchEvent e, long nextRevision) {
     return io.baton.ha.grpc.WatchEvent.newBuilder()
         .setType(e.type() == WatchEvent.Type.PUT ? io.baton.ha.grpc.WatchEvent.Type.PUT
             : io.baton.ha.grpc.WatchEvent.Type.DELETE)
-        .setKv(toProto(e.kv())).setRevision(e.revision()).build();
+        .setKv(toProto(e.kv())).setRevision(e.revision()).setNextRevision(nextRevision).build();
   }
 
   private static WriteResponse written(long revision) {

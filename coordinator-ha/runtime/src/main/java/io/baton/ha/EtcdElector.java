@@ -175,6 +175,14 @@ public final class EtcdElector implements Elector {
       elections.forEach((role, read) -> {
         final ReadResult r = read.join();
         r.kvs().stream().min(Comparator.comparingLong(KeyValue::createRevision)).ifPresent(kv -> seen.put(role, kv));
+        final Candidacy c = mine.get(role);
+        if (c != null && c.revision() > 0 && r.revision() >= c.revision()
+            && r.kvs().stream().noneMatch(kv -> kv.key().equals(c.key()))) {
+          // a transfer to a candidate behind this one deleted this candidacy: back in line
+          mine.remove(role, c);
+          LOG.info("node {} role={}: candidacy {} was removed by a transfer; campaigning again", nodeId, role,
+              c.key());
+        }
         campaign(role);
       });
       leaders = Map.copyOf(seen);
@@ -272,27 +280,35 @@ public final class EtcdElector implements Elector {
   }
 
   /**
-   * Resigns the leader's candidacy so that the next candidate in line takes over; only that
-   * candidate can be the target. Completes once the target leads.
+   * Deletes, in one transaction, the candidacies ahead of the target's in the election (the leader's
+   * and any between), so that the target leads; the candidates removed campaign again behind it.
+   * Completes once the target leads; fails with {@link IllegalArgumentException} when the target
+   * is not a candidate (not a running node of this cluster).
    */
   @Override
   public CompletableFuture<Void> transfer(String role, String target) {
     return loop.call(() -> store.range(electionOf(role) + "/", ReadConsistency.LINEARIZABLE).thenCompose(read -> {
       final List<KeyValue> queue = read.kvs().stream().sorted(Comparator.comparingLong(KeyValue::createRevision))
           .toList();
-      if (!queue.isEmpty() && queue.get(0).valueAsString().equals(target)) {
+      int place = -1;
+      for (int i = 0; i < queue.size() && place < 0; i++) {
+        place = queue.get(i).valueAsString().equals(target) ? i : -1;
+      }
+      if (place < 0) {
+        return CompletableFuture.failedFuture(new IllegalArgumentException("node " + target + " is not a candidate"
+            + " for role " + role + " (not a running node of this cluster); candidates: "
+            + queue.stream().map(KeyValue::valueAsString).toList()));
+      }
+      if (place == 0) {
         return CompletableFuture.completedFuture(null);
       }
-      if (queue.size() < 2 || !queue.get(1).valueAsString().equals(target)) {
-        return CompletableFuture.failedFuture(new IllegalArgumentException("on etcd a role moves to the next"
-            + " candidate in line only; for " + role + " that is "
-            + (queue.size() < 2 ? "nobody" : queue.get(1).valueAsString()) + ", not " + target));
-      }
-      final KeyValue leader = queue.get(0);
+      final List<KeyValue> ahead = queue.subList(0, place);
       return loop.call(() -> {
         final CompletableFuture<Void> arrived = moves.to(role, target, clock.nanoTime() + moveTimeoutNanos);
-        return store.txn(Txn.of(List.of(Compare.createRevision(leader.key(), leader.createRevision())),
-            List.of(Op.delete(leader.key())))).thenCompose(r -> arrived);
+        return store.txn(Txn.of(ahead.stream().map(kv -> Compare.createRevision(kv.key(), kv.createRevision())).toList(),
+            ahead.stream().map(kv -> (Op) Op.delete(kv.key())).toList())).thenCompose(r -> r.succeeded() ? arrived
+            : CompletableFuture.failedFuture(new RoleMoveException(role, "role " + role + " not transferred to "
+                + target + ": the election changed while the transfer was asked for; ask again")));
       });
     }));
   }

@@ -32,7 +32,8 @@ record Settings(BatonConfig.Backend backend, Placement placement, RaftNodeOption
       "electionTimeoutMin", "baton.raft.election-timeout-min",
       "electionTimeoutMax", "baton.raft.election-timeout-max",
       "requestTimeout", "baton.raft.request-timeout",
-      "snapshotThreshold", "baton.raft.snapshot-threshold");
+      "snapshotThreshold", "baton.raft.snapshot-threshold",
+      "watchHistory", "baton.raft.watch-history");
 
   static Settings of(BatonConfig config) {
     final Placement placement = placement(config);
@@ -73,6 +74,7 @@ record Settings(BatonConfig.Backend backend, Placement placement, RaftNodeOption
     }
     raft.requestTimeout().ifPresent(b::requestTimeout);
     raft.snapshotThreshold().ifPresent(b::snapshotThreshold);
+    raft.watchHistory().ifPresent(b::watchHistory);
     try {
       return b.build();
     } catch (RaftNodeOptions.InvalidOptionException e) {
@@ -139,6 +141,18 @@ record Settings(BatonConfig.Backend backend, Placement placement, RaftNodeOption
       return role;
     }
     return roles.stream().sorted().findFirst().orElseThrow();
+  }
+
+  /**
+   * Refuses a gRPC inbound message limit too small for a put of the largest value: such puts would
+   * fail with a bare RESOURCE_EXHAUSTED instead of succeeding.
+   */
+  static void checkGrpcInboundLimit(java.util.OptionalInt bytes) {
+    if (bytes.isPresent() && bytes.getAsInt() < BatonGrpcService.MIN_INBOUND_MESSAGE_BYTES) {
+      throw invalid("quarkus.grpc.server.max-inbound-message-size", bytes.getAsInt() + " bytes is below what a put"
+          + " of the largest value (1 MiB) with the longest key needs (" + BatonGrpcService.MIN_INBOUND_MESSAGE_BYTES
+          + " bytes); Baton's default is " + BatonGrpcService.MAX_INBOUND_MESSAGE_BYTES);
+    }
   }
 
   static IllegalArgumentException invalid(String property, String problem) {

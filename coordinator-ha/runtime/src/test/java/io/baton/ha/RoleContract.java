@@ -164,6 +164,34 @@ public abstract class RoleContract {
   }
 
   @Test
+  void aTransferFromAThirdNodeReturnsOnceTheTargetsNewerEpochIsCommitted() {
+    final String old = awaitActive("rootcoord", Duration.ofSeconds(30));
+    awaitActive("querycoord", Duration.ofSeconds(30));
+    final RoleContext oldContext = handler(old, "rootcoord").current();
+    final List<String> others = managers.keySet().stream().filter(id -> !id.equals(old)).toList();
+    final String target = others.get(0);
+    final String asker = others.get(1);
+    await(managers.get(asker).transfer("rootcoord", target));
+    // what the returned future promises, at once: the target holds the role with a newer epoch
+    assertThat(managers.get(asker).activeNode("rootcoord")).isEqualTo(target);
+    assertThatThrownBy(() -> await(oldContext.store().put(oldContext.statePrefix() + "owner", "stale")))
+        .isInstanceOf(StaleEpochException.class);
+    // and then the target's onActive runs
+    assertThat(awaitActive("rootcoord", Duration.ofSeconds(10))).isEqualTo(target);
+    assertThat(handler(target, "rootcoord").current().epoch()).isGreaterThan(oldContext.epoch());
+  }
+
+  @Test
+  void aTransferToANodeOutsideTheClusterOrOfAnUnknownRoleIsRefused() {
+    awaitActive("rootcoord", Duration.ofSeconds(30));
+    final RoleManager any = managers.values().iterator().next();
+    assertThatThrownBy(() -> await(any.transfer("rootcoord", "n9")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("n9");
+    assertThatThrownBy(() -> await(any.transfer("nosuchrole", managers.keySet().iterator().next())))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nosuchrole");
+  }
+
+  @Test
   void aHotStandbyHoldsTheStateWhenItBecomesActive() throws Exception {
     final String active = awaitActive("rootcoord", Duration.ofSeconds(30));
     final RoleContext context = handler(active, "rootcoord").current();

@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Three nodes of the example service as separate JVMs on free loopback ports: start, observe
- * (HTTP: /baton/status and /q/health), stop. Used by {@link ClusterDemo} and {@link RestartBenchmark};
+ * (HTTP: /baton/status and /q/health), stop. Used by the demo, the benchmarks and the tests of the
+ * packaged service;
  * {@link #close()} stops every process it started, whatever happened.
  */
 final class ServiceNodes implements AutoCloseable {
@@ -96,6 +97,27 @@ final class ServiceNodes implements AutoCloseable {
   /** {@code GET /baton/status} of a running node, or empty. */
   Optional<JsonObject> status(String id) {
     return get(id, "/baton/status").filter(r -> r.statusCode() == 200).map(r -> new JsonObject(r.body()));
+  }
+
+  /**
+   * The status of the node active for {@code role}, once every running node reports and names it;
+   * fails after {@code timeout}, naming the log directory.
+   */
+  JsonObject awaitAgreedActive(String role, Duration timeout) throws InterruptedException {
+    final long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      final List<String> running = ids().stream().filter(this::isRunning).toList();
+      final List<JsonObject> all = running.stream().map(this::status).flatMap(Optional::stream).toList();
+      final Optional<JsonObject> active = all.stream()
+          .filter(s -> "ACTIVE".equals(s.getJsonObject("roles").getJsonObject(role).getString("state"))).findFirst();
+      if (all.size() == running.size() && active.isPresent() && all.stream().allMatch(s -> active.get()
+          .getString("node").equals(s.getJsonObject("roles").getJsonObject(role).getString("active")))) {
+        return active.get();
+      }
+      Thread.sleep(20);
+    }
+    throw new IllegalStateException("no agreed active node for " + role + " within " + timeout.toSeconds()
+        + " s; node logs are in " + dir);
   }
 
   /** The HTTP status of {@code path} on a running node (a health endpoint, say), or 0 if it does not answer. */

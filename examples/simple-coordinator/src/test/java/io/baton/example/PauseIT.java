@@ -15,6 +15,7 @@ import io.grpc.StatusRuntimeException;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -50,20 +51,8 @@ class PauseIT {
     Dirs.deleteRecursively(dir);
   }
 
-  /** The node active for rootcoord and its status, once every node names it. */
   private JsonObject awaitAgreedActive() throws InterruptedException {
-    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline) {
-      final List<JsonObject> all = nodes.ids().stream().map(nodes::status).flatMap(Optional::stream).toList();
-      final Optional<JsonObject> active = all.stream()
-          .filter(s -> "ACTIVE".equals(s.getJsonObject("roles").getJsonObject(ROLE).getString("state"))).findFirst();
-      if (all.size() == 3 && active.isPresent() && all.stream().allMatch(s -> active.get().getString("node")
-          .equals(s.getJsonObject("roles").getJsonObject(ROLE).getString("active")))) {
-        return active.get();
-      }
-      Thread.sleep(20);
-    }
-    throw new AssertionError("no agreed active node within 60 s; logs in " + dir);
+    return nodes.awaitAgreedActive(ROLE, Duration.ofSeconds(60));
   }
 
   private static long epoch(JsonObject status) {

@@ -9,6 +9,7 @@ import io.quarkus.deployment.annotations.BuildProducer;
 import io.quarkus.deployment.annotations.BuildStep;
 import io.quarkus.deployment.builditem.AdditionalIndexedClassesBuildItem;
 import io.quarkus.deployment.builditem.FeatureBuildItem;
+import io.quarkus.deployment.builditem.RunTimeConfigurationDefaultBuildItem;
 import io.quarkus.deployment.builditem.nativeimage.ReflectiveClassBuildItem;
 import io.quarkus.deployment.builditem.nativeimage.RuntimeInitializedPackageBuildItem;
 import io.quarkus.deployment.builditem.nativeimage.ServiceProviderBuildItem;
@@ -32,6 +33,18 @@ class BatonProcessor {
   AdditionalBeanBuildItem beans() {
     return AdditionalBeanBuildItem.builder().addBeanClasses(Baton.class, StatusRoute.class, BatonGrpcService.class, BatonRole.class)
         .setUnremovable().build();
+  }
+
+  /**
+   * gRPC defaults that serve Baton's API as documented (each can be overridden): an inbound limit
+   * above the store's own (the Vert.x gRPC server on the HTTP port refuses anything over 256 KiB
+   * otherwise, without a message), and server reflection, so that generic tools discover the API.
+   */
+  @BuildStep
+  void grpcDefaults(BuildProducer<RunTimeConfigurationDefaultBuildItem> defaults) {
+    defaults.produce(new RunTimeConfigurationDefaultBuildItem("quarkus.grpc.server.max-inbound-message-size",
+        String.valueOf(BatonGrpcService.MAX_INBOUND_MESSAGE_BYTES)));
+    defaults.produce(new RunTimeConfigurationDefaultBuildItem("quarkus.grpc.server.enable-reflection-service", "true"));
   }
 
   /** quarkus-grpc looks for services in the combined index, which holds only the application's classes otherwise. */

@@ -153,4 +153,56 @@ class GrpcApiTest {
         });
     assertThat(local.metadata().get("app/fenced").join().kvs().get(0).valueAsString()).isEqualTo("ok");
   }
+
+  @Test
+  void valuesUpToTheStoreLimitPassAndLargerOnesAreRefusedNamingTheLimit() throws InterruptedException {
+    awaitActive();
+    final int mib = 1024 * 1024;
+    for (int size : new int[] {257 * 1024, 512 * 1024, mib}) {
+      withDeadline().put(PutRequest.newBuilder().setKey("big/" + size).setValue(ByteString.copyFrom(new byte[size])).build());
+      assertThat(withDeadline().get(GetRequest.newBuilder().setKey("big/" + size).build()).getKvs(0).getValue().size())
+          .isEqualTo(size);
+    }
+    assertThatThrownBy(() -> withDeadline().put(PutRequest.newBuilder().setKey("big/no")
+        .setValue(ByteString.copyFrom(new byte[mib + 1])).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains("1048577 bytes").contains("maxValueBytes");
+        });
+  }
+
+  @Test
+  void aTransferToANodeOutsideTheClusterIsAnInvalidArgumentNamingIt() throws InterruptedException {
+    awaitActive();
+    assertThatThrownBy(() -> withDeadline().transferRole(TransferRoleRequest.newBuilder().setRole("rootcoord")
+        .setTarget("n9").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains("n9");
+        });
+  }
+
+  @Test
+  void watchEventsSayWhereToResumeAndAResumedWatchMissesAndRepeatsNothing() throws InterruptedException {
+    awaitActive();
+    final long before = withDeadline().get(GetRequest.newBuilder().setKey("tx/none").build()).getRevision();
+    final Iterator<WatchEvent> events = withDeadline().watch(WatchRequest.newBuilder().setPrefix("tx/")
+        .setFromRevision(before + 1).build());
+    // one transaction writing two watched keys: one revision, two events
+    final long both = local.metadata().txn(io.baton.store.Txn.of(java.util.List.of(), java.util.List.of(
+        io.baton.store.Op.put("tx/a", "1"), io.baton.store.Op.put("tx/b", "1")))).join().revision();
+    final long single = withDeadline().put(PutRequest.newBuilder().setKey("tx/c").setValue(bytes("1")).build())
+        .getRevision();
+    final WatchEvent a = events.next();
+    final WatchEvent b = events.next();
+    final WatchEvent c = events.next();
+    assertThat(java.util.List.of(a.getRevision(), b.getRevision(), c.getRevision())).containsExactly(both, both, single);
+    assertThat(a.getNextRevision()).as("inside a revision: resume at that revision").isEqualTo(both);
+    assertThat(b.getNextRevision()).as("after a revision's last event: the next one").isEqualTo(both + 1);
+    assertThat(c.getNextRevision()).isEqualTo(single + 1);
+    // resumed from the middle event's next_revision: nothing lost, and from the last one's: nothing repeated
+    final Iterator<WatchEvent> again = withDeadline().watch(WatchRequest.newBuilder().setPrefix("tx/")
+        .setFromRevision(b.getNextRevision()).build());
+    assertThat(again.next().getKv().getKey()).isEqualTo("tx/c");
+  }
 }
