@@ -176,7 +176,9 @@ public abstract class RoleContract {
     assertThat(managers.get(asker).activeNode("rootcoord")).isEqualTo(target);
     assertThatThrownBy(() -> await(oldContext.store().put(oldContext.statePrefix() + "owner", "stale")))
         .isInstanceOf(StaleEpochException.class);
-    // and then the target's onActive runs
+    // and then the old activation ends and the target's onActive runs
+    Timing.waitUntil("the old activation is lost", Duration.ofSeconds(10),
+        () -> oldContext.lost().toCompletableFuture().isDone());
     assertThat(awaitActive("rootcoord", Duration.ofSeconds(10))).isEqualTo(target);
     assertThat(handler(target, "rootcoord").current().epoch()).isGreaterThan(oldContext.epoch());
   }
