@@ -95,7 +95,14 @@ final class LeaseElector implements Elector {
   private final Set<String> pinned = ConcurrentHashMap.newKeySet();
   /** The epoch this node last released per role (its delete may not have reached the local replica yet). */
   private final Map<String, Long> released = new HashMap<>();
-  private final Map<String, Long> vacantSince = new HashMap<>();
+  /**
+   * Per vacant role: since when this node has seen it vacant with this first choice (the transfer
+   * target or handover node). A new first choice starts a new vacancy, so that a node that missed a
+   * brief holding in between does not count its wait from an older vacancy and jump the order.
+   */
+  private final Map<String, Vacancy> vacantSince = new HashMap<>();
+
+  private record Vacancy(String first, long since) {}
   private final Map<String, Long> firstSeen = new HashMap<>();
   private long lastRebalance;
   private volatile Map<String, String> holders = Map.of();
@@ -245,7 +252,8 @@ final class LeaseElector implements Elector {
         LOG.info("node {} role={} epoch={}: role lease gone (session expired or key deleted)", me, role, mine);
       }
       if (holder == null) {
-        vacantSince.putIfAbsent(role, now);
+        final String first = firstChoice(view.targets().get(role), view.handovers().get(role), view.live());
+        vacantSince.compute(role, (r, v) -> v != null && Objects.equals(v.first(), first) ? v : new Vacancy(first, now));
         maybeAcquire(role, view.targets().get(role), view.handovers().get(role), view.live(), load, now);
         continue;
       }
@@ -290,13 +298,17 @@ final class LeaseElector implements Elector {
       return;
     }
     final List<String> order = new ArrayList<>(live);
-    final String first = target != null && live.contains(target) ? target : handover;
+    final String first = firstChoice(target, handover, live);
     order.sort(Comparator.<String>comparingInt(n -> n.equals(first) ? 0 : 1)
         .thenComparingInt(n -> load.getOrDefault(n, 0))
         .thenComparingLong(n -> hash(role, n))
         .thenComparing(n -> n));
     final int rank = order.indexOf(me);
-    if (rank > 0 && now - vacantSince.get(role) < rank * graceNanos) {
+    // an operator's live target gets a whole session TTL to take the role before anyone else
+    // tries (if it died meanwhile, its session ends and it is no longer live); otherwise one grace per rank
+    final long wait = target != null && live.contains(target) ? Math.max(rank * graceNanos, ttlNanos)
+        : rank * graceNanos;
+    if (rank > 0 && now - vacantSince.get(role).since() < wait) {
       return;
     }
     inFlight.add(role);
@@ -324,6 +336,11 @@ final class LeaseElector implements Elector {
         toDeleteTarget.put(role, "");
       }
     }));
+  }
+
+  /** The node a vacant role goes to first: a live transfer target, else the node it was handed to (or null). */
+  private static String firstChoice(String target, String handover, Set<String> live) {
+    return target != null && live.contains(target) ? target : handover;
   }
 
   /**
