@@ -51,6 +51,10 @@ public class Baton implements NodeStatusSource {
   InjectableInstance<RoleHandler> handlers;
 
   @Inject
+  @Any
+  InjectableInstance<StatusSection> statusSections;
+
+  @Inject
   Event<RoleChanged> roleChanged;
 
   @Inject
@@ -75,6 +79,7 @@ public class Baton implements NodeStatusSource {
     Settings.checkGrpcInboundLimit(org.eclipse.microprofile.config.ConfigProvider.getConfig()
         .getOptionalValue("quarkus.grpc.server.max-inbound-message-size", Integer.class)
         .map(java.util.OptionalInt::of).orElse(java.util.OptionalInt.empty()));
+    sections(); // a misnamed status section fails the start, not every status request
     events = new RoleEvents(config.nodeId(), roleChanged);
     final List<RoleManager.RoleSpec> specs = RoleHandlers.discover(handlers, config, events);
     final String membersRole = settings.membersRole(specs.stream().map(RoleManager.RoleSpec::name).toList());
@@ -257,7 +262,30 @@ public class Baton implements NodeStatusSource {
     final Backend b = backend;
     final MemberMonitor m = members;
     return new NodeStatus(config.nodeId(), backendName(), placementName(), lifecycle, roles(),
-        m == null ? Map.of() : m.states(), b == null ? Optional.empty() : b.raftStatus());
+        m == null ? Map.of() : m.states(), b == null ? Optional.empty() : b.raftStatus(), sections());
+  }
+
+  /** Every {@link StatusSection}'s entries; a section that fails shows why instead of failing the status. */
+  private Map<String, Map<String, String>> sections() {
+    final Map<String, Map<String, String>> out = new java.util.TreeMap<>();
+    for (StatusSection section : statusSections) {
+      final String name = section.name();
+      if (name == null || !name.matches("[A-Za-z0-9._-]+")) {
+        throw new IllegalStateException("status section " + section.getClass().getName() + " has an invalid name '"
+            + name + "': use letters, digits, '-', '_' and '.'");
+      }
+      if (out.containsKey(name)) {
+        throw new IllegalStateException("two status sections are named '" + name + "'");
+      }
+      Map<String, String> entries;
+      try {
+        entries = section.entries();
+      } catch (RuntimeException e) {
+        entries = Map.of("error", String.valueOf(e));
+      }
+      out.put(name, entries);
+    }
+    return out;
   }
 
   @Override

@@ -88,6 +88,8 @@ public class BatonGrpcService extends BatonGrpc.BatonImplBase {
       b.addRoles(toProto(r, status.node()));
     }
     status.members().forEach((m, state) -> b.putMembers(m, state.name()));
+    status.sections().forEach((name, entries) -> b.putSections(name,
+        io.baton.ha.grpc.StatusSection.newBuilder().putAllEntries(entries).build()));
     status.raft().ifPresent(raft -> b.setRaft(io.baton.ha.grpc.RaftStatus.newBuilder().setTerm(raft.term())
         .setLeader(raft.leader() == null ? "" : raft.leader())
         .setCommitIndex(raft.commitIndex()).setAppliedIndex(raft.appliedIndex())));

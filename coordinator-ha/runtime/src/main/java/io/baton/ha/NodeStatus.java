@@ -1,5 +1,7 @@
 package io.baton.ha;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -16,13 +18,23 @@ import java.util.Optional;
  * @param members   each member's state as this node's failure detector sees it (empty unless this
  *                  node is active for the members' role)
  * @param raft      the Raft state (absent on the etcd backend)
+ * @param sections  what {@link StatusSection} beans add, by section name
  */
 public record NodeStatus(String node, String backend, String placement, Lifecycle lifecycle, List<RoleStatus> roles,
-    Map<String, MemberState> members, Optional<Raft> raft) {
+    Map<String, MemberState> members, Optional<Raft> raft, Map<String, Map<String, String>> sections) {
 
   public NodeStatus {
     roles = List.copyOf(roles);
     members = Map.copyOf(members);
+    final Map<String, Map<String, String>> copy = new LinkedHashMap<>();
+    sections.forEach((name, entries) -> copy.put(name, Collections.unmodifiableMap(new LinkedHashMap<>(entries))));
+    sections = Collections.unmodifiableMap(copy);
+  }
+
+  /** A status without sections. */
+  public NodeStatus(String node, String backend, String placement, Lifecycle lifecycle, List<RoleStatus> roles,
+      Map<String, MemberState> members, Optional<Raft> raft) {
+    this(node, backend, placement, lifecycle, roles, members, raft, Map.of());
   }
 
   /** Where a node is in its life. */

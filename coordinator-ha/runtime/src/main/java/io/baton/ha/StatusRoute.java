@@ -29,7 +29,8 @@ public class StatusRoute {
   /**
    * {@code {"node","backend","placement","lifecycle","roles":{"<role>":{"state","epoch","active",
    * "standbyMode","activatedAtMillis"}},"members":{"<member>":"ALIVE|SUSPECT|DOWN"},
-   * "raft":{"term","leader","commitIndex","appliedIndex","role"}}} ({@code raft} absent on etcd).
+   * "raft":{"term","leader","commitIndex","appliedIndex","role"},"sections":{"<name>":{"<key>":"<value>"}}}}
+   * ({@code raft} absent on etcd; {@code sections} from the {@link StatusSection} beans, empty without).
    */
   public static JsonObject toJson(NodeStatus status) {
     final JsonObject roles = new JsonObject();
@@ -56,6 +57,12 @@ public class StatusRoute {
         .put("commitIndex", raft.commitIndex())
         .put("appliedIndex", raft.appliedIndex())
         .put("role", raft.role())));
-    return json;
+    final JsonObject sections = new JsonObject();
+    status.sections().forEach((name, entries) -> {
+      final JsonObject section = new JsonObject();
+      entries.forEach(section::put);
+      sections.put(name, section);
+    });
+    return json.put("sections", sections);
   }
 }

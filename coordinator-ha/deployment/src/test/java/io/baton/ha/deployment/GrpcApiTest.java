@@ -29,6 +29,7 @@ import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Iterator;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -100,6 +101,9 @@ class GrpcApiTest {
     assertThat(status.getRolesList()).extracting(RoleStatus::getRole).containsExactlyInAnyOrder("rootcoord", "querycoord");
     final long epoch = status.getRoles(0).getEpoch();
     assertThat(epoch).isPositive();
+    assertThat(status.getSectionsMap().get("test").getEntriesMap()).containsExactlyInAnyOrderEntriesOf(Map.of("a", "1", "b", "2"));
+    assertThat(io.baton.ha.StatusRoute.toJson(local.status()).getJsonObject("sections").getJsonObject("test").fieldNames())
+        .containsExactly("b", "a");
 
     // role watch: the current states at once
     final Iterator<RoleStatus> roles = withDeadline().watchRoles(WatchRolesRequest.getDefaultInstance());

@@ -18,10 +18,27 @@ final class TestRoles {
   static io.quarkus.test.QuarkusUnitTest singleNodeApp(String dataDir) {
     return new io.quarkus.test.QuarkusUnitTest()
         .withApplicationRoot(jar -> jar.addClasses(TestRoles.class, RootCoord.class, QueryCoord.class, Events.class,
-            Fixtures.class))
+            Section.class, Fixtures.class))
         .overrideConfigKey("baton.node-id", "n1")
         .overrideConfigKey("baton.peers", Fixtures.singleNodePeers())
         .overrideConfigKey("baton.data-dir", dataDir);
+  }
+
+  /** A status section, in the status as "sections":{"test":{...}}. */
+  @Singleton
+  static class Section implements io.baton.ha.StatusSection {
+    @Override
+    public String name() {
+      return "test";
+    }
+
+    @Override
+    public java.util.Map<String, String> entries() {
+      final java.util.Map<String, String> entries = new java.util.LinkedHashMap<>();
+      entries.put("b", "2");
+      entries.put("a", "1");
+      return entries;
+    }
   }
 
   @BatonRole("rootcoord")
