@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
-/** The Milvus endpoints a node reports on. */
+/** The Milvus endpoints a node watches, and how. */
 @ConfigMapping(prefix = "baton.milvus")
 @ConfigRoot(phase = ConfigPhase.RUN_TIME)
 public interface MilvusConfig {
@@ -16,6 +16,21 @@ public interface MilvusConfig {
   Optional<List<String>> endpoints();
 
   /** How long one endpoint may take to connect and answer a health check. */
-  @WithDefault("2s")
+  @WithDefault("1s")
   Duration timeout();
+
+  /** How often every endpoint is health-checked. */
+  @WithDefault("1s")
+  Duration probeInterval();
+
+  /**
+   * An endpoint without a healthy answer for this long is SUSPECT. Must exceed
+   * {@code probe-interval + timeout}, or a slow but healthy endpoint would flap.
+   */
+  @WithDefault("3s")
+  Duration suspectAfter();
+
+  /** An endpoint without a healthy answer for this long is DOWN. Must exceed {@code suspect-after}. */
+  @WithDefault("10s")
+  Duration downAfter();
 }

@@ -2,6 +2,8 @@ package io.baton.milvus.deployment;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.baton.testkit.Dirs;
+import io.baton.testkit.MilvusTestDouble;
 import io.baton.testkit.Ports;
 import io.quarkus.test.QuarkusUnitTest;
 import io.vertx.core.json.JsonObject;
@@ -11,28 +13,63 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The Milvus group with an endpoint where nothing listens (no Milvus server can run on the machines
- * this was built on, so only the DOWN report is exercised): DOWN per endpoint in its own group,
- * never part of liveness or readiness.
+ * The Milvus group, with a Milvus test double that answers and an endpoint where nothing listens:
+ * per-endpoint states in its own group, DOWN as a whole, never part of liveness or readiness.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class MilvusHealthTest {
+  static final MilvusTestDouble MILVUS = MilvusTestDouble.start("m1");
+  static final String DATA = tempDir();
+
+  private static String tempDir() {
+    try {
+      return java.nio.file.Files.createTempDirectory("baton-milvus-health").toString();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   @RegisterExtension
   static final QuarkusUnitTest APP = new QuarkusUnitTest()
-      .overrideConfigKey("baton.milvus.endpoints", "http://127.0.0.1:" + Ports.free())
-      .overrideConfigKey("baton.milvus.timeout", "500ms");
+      .withApplicationRoot(jar -> jar.addClasses(Watcher.class))
+      .overrideConfigKey("baton.node-id", "n1")
+      .overrideConfigKey("baton.peers", "n1=127.0.0.1:" + Ports.free())
+      .overrideConfigKey("baton.data-dir", DATA)
+      .overrideConfigKey("baton.milvus.endpoints", MILVUS.uri() + ",http://127.0.0.1:" + Ports.free())
+      .overrideConfigKey("baton.milvus.timeout", "500ms")
+      .overrideConfigKey("baton.milvus.probe-interval", "200ms");
+
+  /** A Baton application needs a role. */
+  @io.baton.ha.BatonRole("watcher")
+  @jakarta.inject.Singleton
+  static class Watcher implements io.baton.ha.RoleHandler {
+    @Override
+    public void onActive(io.baton.ha.RoleContext context) {
+    }
+
+    @Override
+    public void onStandby(String role, String activeNode) {
+    }
+  }
+
+  @AfterAll
+  static void stopMilvus() {
+    MILVUS.close();
+    Dirs.deleteRecursively(java.nio.file.Path.of(DATA));
+  }
 
   @io.quarkus.test.common.http.TestHTTPResource("/q/health")
   URI health;
 
-  /** As configured (the static above is drawn again when Quarkus loads this class a second time). */
+  /** As configured (the statics above are drawn again when Quarkus loads this class a second time). */
   @org.eclipse.microprofile.config.inject.ConfigProperty(name = "baton.milvus.endpoints")
-  String deadMilvus;
+  java.util.List<String> endpoints;
 
   private HttpResponse<String> get(String path) throws Exception {
     return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(health + path))
@@ -40,13 +77,18 @@ class MilvusHealthTest {
   }
 
   @Test
-  void anUnreachableMilvusIsDownInItsOwnGroupOnly() throws Exception {
-    final HttpResponse<String> milvus = get("/group/milvus");
+  void eachEndpointsStateIsInItsOwnGroupOnly() throws Exception {
+    HttpResponse<String> milvus = get("/group/milvus");
+    for (int i = 0; i < 100 && milvus.body().contains("not probed yet"); i++) {
+      Thread.sleep(50); // the first probe runs at start-up, in the background
+      milvus = get("/group/milvus");
+    }
     assertThat(milvus.statusCode()).isEqualTo(503);
     final JsonObject check = new JsonObject(milvus.body()).getJsonArray("checks").getJsonObject(0);
     assertThat(check.getString("name")).isEqualTo("milvus");
     assertThat(check.getString("status")).isEqualTo("DOWN");
-    assertThat(check.getJsonObject("data").getString(deadMilvus)).startsWith("DOWN: ");
+    assertThat(check.getJsonObject("data").getString(endpoints.get(0))).isEqualTo("UP");
+    assertThat(check.getJsonObject("data").getString(endpoints.get(1))).startsWith("DOWN: no answer: ");
     assertThat(get("/live").statusCode()).isEqualTo(200);
     assertThat(get("/ready").statusCode()).isEqualTo(200);
     assertThat(get("").body()).doesNotContain("\"milvus\"");
