@@ -82,6 +82,7 @@ public final class MilvusTestDouble implements AutoCloseable {
   private volatile Duration delay = Duration.ZERO;
   private volatile Duration loadTime = Duration.ZERO;
   private volatile String unhealthy;
+  private volatile boolean loadsHeld;
   private Server server;
 
   private record Failure(String rpc, io.milvus.shaded.io.grpc.Status grpc, int milvusCode, String reason) {
@@ -135,6 +136,18 @@ public final class MilvusTestDouble implements AutoCloseable {
   /** How long a load takes from the LoadCollection call until the collection reports Loaded. */
   public MilvusTestDouble loadTime(Duration time) {
     this.loadTime = time;
+    return this;
+  }
+
+  /** Loads started from now on stay Loading until {@link #finishLoads()}. */
+  public MilvusTestDouble holdLoads() {
+    this.loadsHeld = true;
+    return this;
+  }
+
+  /** Lets held loads finish (they report Loaded once their load time has passed). */
+  public MilvusTestDouble finishLoads() {
+    this.loadsHeld = false;
     return this;
   }
 
@@ -268,7 +281,7 @@ public final class MilvusTestDouble implements AutoCloseable {
       if (c.replicas == 0) {
         return LoadState.LoadStateNotLoad;
       }
-      if (!c.loaded && System.nanoTime() - c.loadDoneAtNanos >= 0) {
+      if (!c.loaded && !loadsHeld && System.nanoTime() - c.loadDoneAtNanos >= 0) {
         c.loaded = true;
       }
       return c.loaded ? LoadState.LoadStateLoaded : LoadState.LoadStateLoading;
