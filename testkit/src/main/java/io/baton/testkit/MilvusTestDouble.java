@@ -74,15 +74,14 @@ import java.util.function.Supplier;
 public final class MilvusTestDouble implements AutoCloseable {
   private final String name;
   private final int port;
-  private final Map<String, Collection> collections = new ConcurrentHashMap<>();
+  private final Shared shared;
+  private final Map<String, Collection> collections;
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
-  private final Map<String, AtomicInteger> loads = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> loads;
   private final Deque<Failure> failures = new ArrayDeque<>();
-  private final AtomicLong ids = new AtomicLong(1000);
+  private final AtomicLong ids;
   private volatile Duration delay = Duration.ZERO;
-  private volatile Duration loadTime = Duration.ZERO;
   private volatile String unhealthy;
-  private volatile boolean loadsHeld;
   private Server server;
 
   private record Failure(String rpc, io.milvus.shaded.io.grpc.Status grpc, int milvusCode, String reason) {
@@ -102,14 +101,38 @@ public final class MilvusTestDouble implements AutoCloseable {
     }
   }
 
-  private MilvusTestDouble(String name, int port) {
+  /** What the proxies of one Milvus share: its collections and their load state. */
+  private static final class Shared {
+    final Map<String, Collection> collections = new ConcurrentHashMap<>();
+    final Map<String, AtomicInteger> loads = new ConcurrentHashMap<>();
+    final AtomicLong ids = new AtomicLong(1000);
+    volatile Duration loadTime = Duration.ZERO;
+    volatile boolean loadsHeld;
+  }
+
+  private MilvusTestDouble(String name, int port, Shared shared) {
     this.name = name;
     this.port = port;
+    this.shared = shared;
+    this.collections = shared.collections;
+    this.loads = shared.loads;
+    this.ids = shared.ids;
   }
 
   /** Starts a double named {@code name} on a free loopback port. */
   public static MilvusTestDouble start(String name) {
-    final MilvusTestDouble d = new MilvusTestDouble(name, Ports.free());
+    final MilvusTestDouble d = new MilvusTestDouble(name, Ports.free(), new Shared());
+    d.startServer();
+    return d;
+  }
+
+  /**
+   * Starts another proxy of the same Milvus, on its own port: it shares this double's collections,
+   * their load state and the load counts; calls, injected failures, delays, health and running
+   * state are its own. {@link #restart()} of any proxy restarts the Milvus behind all of them.
+   */
+  public MilvusTestDouble addProxy(String proxyName) {
+    final MilvusTestDouble d = new MilvusTestDouble(proxyName, Ports.free(), shared);
     d.startServer();
     return d;
   }
@@ -135,19 +158,19 @@ public final class MilvusTestDouble implements AutoCloseable {
 
   /** How long a load takes from the LoadCollection call until the collection reports Loaded. */
   public MilvusTestDouble loadTime(Duration time) {
-    this.loadTime = time;
+    shared.loadTime = time;
     return this;
   }
 
   /** Loads started from now on stay Loading until {@link #finishLoads()}. */
   public MilvusTestDouble holdLoads() {
-    this.loadsHeld = true;
+    shared.loadsHeld = true;
     return this;
   }
 
   /** Lets held loads finish (they report Loaded once their load time has passed). */
   public MilvusTestDouble finishLoads() {
-    this.loadsHeld = false;
+    shared.loadsHeld = false;
     return this;
   }
 
@@ -239,7 +262,10 @@ public final class MilvusTestDouble implements AutoCloseable {
     }
   }
 
-  /** Serves again on the same port, with every collection kept but none loaded. */
+  /**
+   * Serves again on the same port, with every collection kept but none loaded (on every proxy of
+   * this Milvus: a Milvus restart).
+   */
   public synchronized void restart() {
     stop();
     collections.values().forEach(c -> {
@@ -281,7 +307,7 @@ public final class MilvusTestDouble implements AutoCloseable {
       if (c.replicas == 0) {
         return LoadState.LoadStateNotLoad;
       }
-      if (!c.loaded && !loadsHeld && System.nanoTime() - c.loadDoneAtNanos >= 0) {
+      if (!c.loaded && !shared.loadsHeld && System.nanoTime() - c.loadDoneAtNanos >= 0) {
         c.loaded = true;
       }
       return c.loaded ? LoadState.LoadStateLoaded : LoadState.LoadStateLoading;
@@ -409,7 +435,7 @@ public final class MilvusTestDouble implements AutoCloseable {
           if (c.replicas != replicas) {
             c.replicas = replicas;
             c.loaded = false;
-            c.loadDoneAtNanos = System.nanoTime() + loadTime.toNanos();
+            c.loadDoneAtNanos = System.nanoTime() + shared.loadTime.toNanos();
           }
         }
         loads.computeIfAbsent(request.getCollectionName(), k -> new AtomicInteger()).incrementAndGet();

@@ -1,5 +1,6 @@
 package io.baton.example;
 
+import io.baton.testkit.ServiceNodes;
 import io.baton.testkit.Dirs;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;

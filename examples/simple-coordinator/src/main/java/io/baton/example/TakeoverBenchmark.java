@@ -1,5 +1,6 @@
 package io.baton.example;
 
+import io.baton.testkit.ServiceNodes;
 import io.baton.ha.grpc.BatonGrpc;
 import io.baton.ha.grpc.Fence;
 import io.baton.ha.grpc.PutRequest;

@@ -1,5 +1,6 @@
 package io.baton.example;
 
+import io.baton.testkit.ServiceNodes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -39,8 +39,9 @@ public final class MilvusEndpointMonitor implements AutoCloseable {
    * One endpoint's state.
    *
    * @param detail what the last probe said ("healthy", or the error or unhealthy reasons)
+   * @param probed false before the first probe (the state is then DOWN by default, not observed)
    */
-  public record EndpointHealth(String endpoint, EndpointState state, String detail) {
+  public record EndpointHealth(String endpoint, EndpointState state, String detail, boolean probed) {
   }
 
   /** A change of state seen by one {@link #probeAll()}; {@code from} is null for the first probe. */
@@ -105,7 +106,7 @@ public final class MilvusEndpointMonitor implements AutoCloseable {
     for (String endpoint : endpoints) {
       final EndpointState s = states.get(endpoint);
       out.put(endpoint, new EndpointHealth(endpoint, s == null ? EndpointState.DOWN : s,
-          s == null ? "not probed yet" : details.get(endpoint)));
+          s == null ? "not probed yet" : details.get(endpoint), s != null));
     }
     return out;
   }

@@ -83,7 +83,8 @@ public final class ReplicaKeeper {
    * @param epoch the epoch of the activation that took it
    */
   public record Action(String collection, int replicas, Phase phase, long seq, long epoch, String node) {
-    String encode() {
+    /** The record's text: {@code phase=DONE replicas=2 seq=1 epoch=7 node=n1}. */
+    public String encode() {
       return "phase=" + phase + " replicas=" + replicas + " seq=" + seq + " epoch=" + epoch + " node=" + node;
     }
 

@@ -1,6 +1,5 @@
-package io.baton.example;
+package io.baton.testkit;
 
-import io.baton.testkit.Ports;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
@@ -17,12 +16,12 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Three nodes of the example service as separate JVMs on free loopback ports: start, observe
- * (HTTP: /baton/status and /q/health), stop. Used by the demo, the benchmarks and the tests of the
- * packaged service;
+ * Three nodes of a packaged Baton service (a Quarkus application embedding Baton) as separate
+ * JVMs on free loopback ports: start, observe (HTTP: /baton/status and /q/health), signal, stop.
+ * Used by the examples' demos, benchmarks and tests of their packaged services;
  * {@link #close()} stops every process it started, whatever happened.
  */
-final class ServiceNodes implements AutoCloseable {
+public final class ServiceNodes implements AutoCloseable {
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
 
   private final Path app;
@@ -39,7 +38,7 @@ final class ServiceNodes implements AutoCloseable {
    * @param dir        where node data and logs go
    * @param properties extra {@code -D} settings for every node (e.g. {@code baton.placement=spread})
    */
-  ServiceNodes(Path app, Path dir, List<String> properties) {
+  public ServiceNodes(Path app, Path dir, List<String> properties) {
     this.app = app;
     this.dir = dir;
     this.properties = List.copyOf(properties);
@@ -50,26 +49,26 @@ final class ServiceNodes implements AutoCloseable {
   }
 
   /** The java launcher and JVM options for nodes started from now on. */
-  ServiceNodes jvm(String javaCommand, List<String> options) {
+  public ServiceNodes jvm(String javaCommand, List<String> options) {
     this.java = javaCommand;
     this.jvmOptions = List.copyOf(options);
     return this;
   }
 
-  List<String> ids() {
+  public List<String> ids() {
     return List.copyOf(raftPorts.keySet());
   }
 
-  Path dir() {
+  public Path dir() {
     return dir;
   }
 
-  void start(String id) throws IOException {
+  public void start(String id) throws IOException {
     start(id, List.of());
   }
 
   /** Starts node {@code id} with {@code extraOptions} added to its JVM options. */
-  void start(String id, List<String> extraOptions) throws IOException {
+  public void start(String id, List<String> extraOptions) throws IOException {
     final StringBuilder peers = new StringBuilder();
     raftPorts.forEach((peer, port) -> peers.append(peers.length() == 0 ? "" : ",").append(peer).append("=127.0.0.1:")
         .append(port));
@@ -85,17 +84,17 @@ final class ServiceNodes implements AutoCloseable {
   }
 
   /** The process of node {@code id} (to wait for its exit). */
-  Process process(String id) {
+  public Process process(String id) {
     return processes.get(id);
   }
 
-  boolean isRunning(String id) {
+  public boolean isRunning(String id) {
     final Process p = processes.get(id);
     return p != null && p.isAlive();
   }
 
   /** {@code GET /baton/status} of a running node, or empty. */
-  Optional<JsonObject> status(String id) {
+  public Optional<JsonObject> status(String id) {
     return get(id, "/baton/status").filter(r -> r.statusCode() == 200).map(r -> new JsonObject(r.body()));
   }
 
@@ -103,7 +102,7 @@ final class ServiceNodes implements AutoCloseable {
    * The status of the node active for {@code role}, once every running node reports and names it;
    * fails after {@code timeout}, naming the log directory.
    */
-  JsonObject awaitAgreedActive(String role, Duration timeout) throws InterruptedException {
+  public JsonObject awaitAgreedActive(String role, Duration timeout) throws InterruptedException {
     final long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       final List<String> running = ids().stream().filter(this::isRunning).toList();
@@ -121,7 +120,7 @@ final class ServiceNodes implements AutoCloseable {
   }
 
   /** The HTTP status of {@code path} on a running node (a health endpoint, say), or 0 if it does not answer. */
-  int httpStatus(String id, String path) {
+  public int httpStatus(String id, String path) {
     return get(id, path).map(HttpResponse::statusCode).orElse(0);
   }
 
@@ -141,17 +140,17 @@ final class ServiceNodes implements AutoCloseable {
   }
 
   /** The HTTP (and gRPC) port of node {@code id}. */
-  int httpPort(String id) {
+  public int httpPort(String id) {
     return httpPorts.get(id);
   }
 
   /** The log file of node {@code id}. */
-  Path log(String id) {
+  public Path log(String id) {
     return dir.resolve(id + ".log");
   }
 
   /** Sends {@code signal} (STOP, CONT, ...) to node {@code id}'s process. */
-  void signal(String id, String signal) throws IOException, InterruptedException {
+  public void signal(String id, String signal) throws IOException, InterruptedException {
     final Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(processes.get(id).pid())).start();
     if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
       throw new IOException("kill -" + signal + " of node " + id + " failed");
@@ -159,7 +158,7 @@ final class ServiceNodes implements AutoCloseable {
   }
 
   /** SIGKILL, or with {@code graceful} SIGTERM (the node hands its roles over first); does not wait for a graceful exit. */
-  void stop(String id, boolean graceful) throws InterruptedException {
+  public void stop(String id, boolean graceful) throws InterruptedException {
     final Process p = processes.get(id);
     if (graceful) {
       p.destroy();
@@ -169,7 +168,7 @@ final class ServiceNodes implements AutoCloseable {
     }
   }
 
-  void awaitExit(String id) throws InterruptedException {
+  public void awaitExit(String id) throws InterruptedException {
     final Process p = processes.get(id);
     if (!p.waitFor(30, TimeUnit.SECONDS)) {
       p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
