@@ -103,19 +103,31 @@ public final class ServiceNodes implements AutoCloseable {
    * fails after {@code timeout}, naming the log directory.
    */
   public JsonObject awaitAgreedActive(String role, Duration timeout) throws InterruptedException {
+    return awaitAgreedActive(List.of(role), timeout).get(role);
+  }
+
+  /**
+   * For each of {@code roles}, the status of the node active for it, once every running node
+   * reports and names that node; fails after {@code timeout}, naming the log directory.
+   */
+  public Map<String, JsonObject> awaitAgreedActive(List<String> roles, Duration timeout) throws InterruptedException {
     final long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       final List<String> running = ids().stream().filter(this::isRunning).toList();
       final List<JsonObject> all = running.stream().map(this::status).flatMap(Optional::stream).toList();
-      final Optional<JsonObject> active = all.stream()
-          .filter(s -> "ACTIVE".equals(s.getJsonObject("roles").getJsonObject(role).getString("state"))).findFirst();
-      if (all.size() == running.size() && active.isPresent() && all.stream().allMatch(s -> active.get()
-          .getString("node").equals(s.getJsonObject("roles").getJsonObject(role).getString("active")))) {
-        return active.get();
+      final Map<String, JsonObject> active = new LinkedHashMap<>();
+      for (String role : roles) {
+        all.stream().filter(s -> "ACTIVE".equals(s.getJsonObject("roles").getJsonObject(role).getString("state")))
+            .findFirst().ifPresent(s -> active.put(role, s));
+      }
+      if (all.size() == running.size() && active.size() == roles.size() && all.stream().allMatch(s -> roles.stream()
+          .allMatch(role -> active.get(role).getString("node")
+              .equals(s.getJsonObject("roles").getJsonObject(role).getString("active"))))) {
+        return active;
       }
       Thread.sleep(20);
     }
-    throw new IllegalStateException("no agreed active node for " + role + " within " + timeout.toSeconds()
+    throw new IllegalStateException("no agreed active node for " + roles + " within " + timeout.toSeconds()
         + " s; node logs are in " + dir);
   }
 

@@ -260,32 +260,7 @@ public final class TakeoverBenchmark {
 
   /** Every node running and reporting, each role ACTIVE on one node, every node naming that one. */
   private Map<String, JsonObject> awaitAgreed(ServiceNodes nodes, int seconds) throws InterruptedException {
-    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (System.nanoTime() < deadline) {
-      final Map<String, JsonObject> active = new LinkedHashMap<>();
-      final List<JsonObject> all = new ArrayList<>();
-      for (String id : nodes.ids()) {
-        nodes.status(id).ifPresent(all::add);
-      }
-      if (all.size() == nodes.ids().size()) {
-        for (JsonObject s : all) {
-          s.getJsonObject("roles").forEach(e -> {
-            if ("ACTIVE".equals(((JsonObject) e.getValue()).getString("state"))) {
-              active.put(e.getKey(), s);
-            }
-          });
-        }
-        final boolean agreed = active.size() == 2 && all.stream().allMatch(s -> active.entrySet().stream()
-            .allMatch(a -> a.getValue().getString("node").equals(s.getJsonObject("roles").getJsonObject(a.getKey())
-                .getString("active"))));
-        if (agreed) {
-          return active;
-        }
-      }
-      Thread.sleep(20);
-    }
-    throw new IllegalStateException("the nodes did not agree on the active nodes within " + seconds + " s; logs in "
-        + root);
+    return nodes.awaitAgreedActive(List.of("rootcoord", "querycoord"), Duration.ofSeconds(seconds));
   }
 
   // ---- pauses ----------------------------------------------------------------------------

@@ -21,7 +21,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -39,14 +38,9 @@ class MilvusCoordinatorIT {
   private ServiceNodes nodes;
   private Path dir;
 
-  @BeforeEach
-  void start() throws Exception {
-    final MilvusTestDouble first = MilvusTestDouble.start("proxy-1").createCollection("docs", 4).createCollection("news", 4);
-    proxies.add(first);
-    proxies.add(first.addProxy("proxy-2"));
-    proxies.add(first.addProxy("proxy-3"));
+  /** Starts the three coordinator nodes, watching {@code endpoints}. */
+  private void startNodes(String endpoints) throws Exception {
     dir = Files.createTempDirectory("baton-milvus-coordinator");
-    final String endpoints = String.join(",", proxies.stream().map(MilvusTestDouble::uri).toList());
     nodes = new ServiceNodes(Path.of(System.getProperty("baton.example.app")), dir, List.of(
         "baton.milvus.endpoints=" + endpoints, "milvus-coordinator.collections=docs:2,news:1",
         "milvus-coordinator.reconcile-interval=500ms", "baton.milvus.timeout=300ms", "baton.milvus.probe-interval=200ms",
@@ -56,13 +50,24 @@ class MilvusCoordinatorIT {
     }
   }
 
+  /** Starts a Milvus test double with three proxies and the coordinator nodes watching them. */
+  private void startWithMilvus() throws Exception {
+    final MilvusTestDouble first = MilvusTestDouble.start("proxy-1").createCollection("docs", 4).createCollection("news", 4);
+    proxies.add(first);
+    proxies.add(first.addProxy("proxy-2"));
+    proxies.add(first.addProxy("proxy-3"));
+    startNodes(String.join(",", proxies.stream().map(MilvusTestDouble::uri).toList()));
+  }
+
   @AfterEach
   void stop() throws Exception {
     if (nodes != null) {
       nodes.close();
     }
     proxies.forEach(MilvusTestDouble::close);
-    io.baton.testkit.Dirs.deleteRecursively(dir);
+    if (dir != null) {
+      io.baton.testkit.Dirs.deleteRecursively(dir);
+    }
   }
 
   /** Waits until a running node's status satisfies {@code check}; returns that status. */
@@ -91,6 +96,7 @@ class MilvusCoordinatorIT {
 
   @Test
   void keepsReplicasRecordsMilvusHealthAndSearchesRideThroughFailovers() throws Exception {
+    startWithMilvus();
     final MilvusTestDouble milvus = proxies.get(0);
     final var active = nodes.awaitAgreedActive("replica-keeper", AWAIT);
     final String activeNode = active.getString("node");
@@ -157,6 +163,29 @@ class MilvusCoordinatorIT {
     milvus.restart();
     await("docs loaded again", s -> String.valueOf(section(s, "replica-keeper", "docs")).startsWith("phase=DONE replicas=2 seq=2"));
     assertThat(milvus.loads("docs")).isEqualTo(2);
+  }
+
+  @Test
+  void withoutMilvusItStartsElectsFailsOverAndSaysMilvusIsUnreachable() throws Exception {
+    final String nowhere = "http://127.0.0.1:" + io.baton.testkit.Ports.free();
+    startNodes(nowhere);
+    final var active = nodes.awaitAgreedActive("replica-keeper", AWAIT);
+    await("the unreachable endpoint recorded DOWN", s -> String.valueOf(section(s, "milvus", nowhere)).startsWith("DOWN by "));
+    final String activeNode = active.getString("node");
+    final String other = nodes.ids().stream().filter(id -> !id.equals(activeNode)).findFirst().orElseThrow();
+    assertThat(nodes.httpStatus(other, "/q/health/group/milvus")).isEqualTo(503);
+    assertThat(nodes.httpStatus(other, "/q/health/ready")).isEqualTo(200);
+    nodes.stop(activeNode, false);
+    final var next = nodes.awaitAgreedActive("replica-keeper", AWAIT);
+    assertThat(next.getString("node")).isNotEqualTo(activeNode);
+    assertThat(section(next, "milvus", nowhere)).startsWith("DOWN by ").contains("no answer");
+    final Path log = nodes.log(next.getString("node"));
+    final long deadline = System.nanoTime() + AWAIT.toNanos();
+    while (!Files.readString(log).contains("role=replica-keeper epoch=" + next.getJsonObject("roles")
+        .getJsonObject("replica-keeper").getLong("epoch") + ": collection docs milvus error: ")) {
+      assertThat(System.nanoTime()).as("the new active says why it cannot keep docs; log " + log).isLessThan(deadline);
+      Thread.sleep(100);
+    }
   }
 
   private static JsonObject row(long id) {
