@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The resilient client against three Milvus test doubles (real gRPC on loopback, the real
  * milvus-sdk-java client). Ejection times and backoffs run on a scripted clock; only the RPC
- * deadlines are real time.
+ * deadlines are real time (1 s: far above a healthy answer, far below the slow double's 3 s).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ResilientMilvusClientTest {
@@ -68,8 +68,8 @@ class ResilientMilvusClientTest {
           clock.advance(d);
         })
         .random(() -> 0.5)
-        .attemptTimeout(Duration.ofMillis(500))
-        .connectTimeout(Duration.ofMillis(500));
+        .attemptTimeout(Duration.ofSeconds(1))
+        .connectTimeout(Duration.ofSeconds(1));
   }
 
   private static JsonObject row(long id) {
@@ -96,7 +96,7 @@ class ResilientMilvusClientTest {
   void searchesGoOnThroughOneKilledAndOneSlowEndpoint() {
     client = builder(doubles).build();
     doubles.get(0).stop();
-    doubles.get(1).slow(Duration.ofSeconds(2));
+    doubles.get(1).slow(Duration.ofSeconds(3));
     for (int i = 0; i < 12; i++) {
       final SearchResp resp = client.search(search());
       assertThat(resp.getSearchResults().get(0)).hasSize(2);

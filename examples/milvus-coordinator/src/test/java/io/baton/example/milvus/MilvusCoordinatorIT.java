@@ -114,7 +114,7 @@ class MilvusCoordinatorIT {
 
     // the seed scenario: searches through the resilient client while the active coordinator is killed and a proxy dies
     try (ResilientMilvusClient client = ResilientMilvusClient.builder(proxies.stream().map(MilvusTestDouble::uri).toList())
-        .attemptTimeout(Duration.ofMillis(500)).connectTimeout(Duration.ofMillis(500)).build()) {
+        .attemptTimeout(Duration.ofSeconds(1)).connectTimeout(Duration.ofSeconds(1)).build()) {
       client.insert(InsertReq.builder().collectionName("docs").data(List.of(row(1), row(2), row(3))).build());
       final AtomicBoolean running = new AtomicBoolean(true);
       final AtomicInteger searches = new AtomicInteger();
