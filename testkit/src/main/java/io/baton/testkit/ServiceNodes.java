@@ -16,7 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Three nodes of a packaged Baton service (a Quarkus application embedding Baton) as separate
+ * Nodes (three unless told) of a packaged Baton service (a Quarkus application embedding Baton) as separate
  * JVMs on free loopback ports: start, observe (HTTP: /baton/status and /q/health), signal, stop.
  * Used by the examples' demos, benchmarks and tests of their packaged services;
  * {@link #close()} stops every process it started, whatever happened.
@@ -32,6 +32,7 @@ public final class ServiceNodes implements AutoCloseable {
   private final List<String> properties;
   private String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
   private List<String> jvmOptions = List.of();
+  private NetworkLab lab;
 
   /**
    * @param app        the packaged service ({@code quarkus-app/quarkus-run.jar})
@@ -39,10 +40,19 @@ public final class ServiceNodes implements AutoCloseable {
    * @param properties extra {@code -D} settings for every node (e.g. {@code baton.placement=spread})
    */
   public ServiceNodes(Path app, Path dir, List<String> properties) {
+    this(app, dir, properties, 3);
+  }
+
+  /** {@code count} nodes, n1 to n{count}. */
+  public ServiceNodes(Path app, Path dir, List<String> properties, int count) {
+    if (count < 1) {
+      throw new IllegalArgumentException("at least one node, got " + count);
+    }
     this.app = app;
     this.dir = dir;
     this.properties = List.copyOf(properties);
-    for (String id : List.of("n1", "n2", "n3")) {
+    for (int i = 1; i <= count; i++) {
+      final String id = "n" + i;
       raftPorts.put(id, Ports.free());
       httpPorts.put(id, Ports.free());
     }
@@ -53,6 +63,23 @@ public final class ServiceNodes implements AutoCloseable {
     this.java = javaCommand;
     this.jvmOptions = List.copyOf(options);
     return this;
+  }
+
+  /**
+   * Runs the nodes started from now on in {@code lab}'s hosts (one network namespace and address
+   * per node, hosts named as the node ids) instead of on loopback.
+   */
+  public ServiceNodes in(NetworkLab lab) {
+    for (String id : ids()) {
+      lab.address(id);
+    }
+    this.lab = lab;
+    return this;
+  }
+
+  /** The address node {@code id} listens on (127.0.0.1, or its address in the network lab). */
+  public String host(String id) {
+    return lab == null ? "127.0.0.1" : lab.address(id);
   }
 
   public List<String> ids() {
@@ -70,13 +97,14 @@ public final class ServiceNodes implements AutoCloseable {
   /** Starts node {@code id} with {@code extraOptions} added to its JVM options. */
   public void start(String id, List<String> extraOptions) throws IOException {
     final StringBuilder peers = new StringBuilder();
-    raftPorts.forEach((peer, port) -> peers.append(peers.length() == 0 ? "" : ",").append(peer).append("=127.0.0.1:")
-        .append(port));
-    final List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC"));
+    raftPorts.forEach((peer, port) -> peers.append(peers.length() == 0 ? "" : ",").append(peer).append("=")
+        .append(host(peer)).append(":").append(port));
+    final List<String> cmd = new ArrayList<>(lab == null ? List.of() : lab.exec(id));
+    cmd.addAll(List.of(java, "-Xmx256m", "-XX:+UseSerialGC"));
     cmd.addAll(jvmOptions);
     cmd.addAll(extraOptions);
     cmd.addAll(List.of("-Dbaton.node-id=" + id, "-Dbaton.peers=" + peers, "-Dbaton.data-dir=" + dir,
-        "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.http.port=" + httpPorts.get(id)));
+        "-Dquarkus.http.host=" + host(id), "-Dquarkus.http.port=" + httpPorts.get(id)));
     properties.forEach(p -> cmd.add("-D" + p));
     cmd.addAll(List.of("-jar", app.toString()));
     processes.put(id, new ProcessBuilder(cmd).redirectErrorStream(true)
@@ -141,7 +169,7 @@ public final class ServiceNodes implements AutoCloseable {
       return Optional.empty();
     }
     try {
-      return Optional.of(HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPorts.get(id) + path))
+      return Optional.of(HTTP.send(HttpRequest.newBuilder(URI.create("http://" + host(id) + ":" + httpPorts.get(id) + path))
           .timeout(Duration.ofMillis(500)).build(), HttpResponse.BodyHandlers.ofString()));
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
