@@ -11,6 +11,7 @@ import io.baton.ha.grpc.PutRequest;
 import io.baton.testkit.Dirs;
 import io.baton.testkit.NetworkLab;
 import io.baton.testkit.ServiceNodes;
+import io.baton.testkit.history.LinearizabilityChecker;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
@@ -38,7 +39,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * node. The isolated active gives its roles up, the majority elects a new active with a higher
  * epoch, the old epoch's fenced writes are rejected, and after healing the old active rejoins as a
  * standby with the majority's data. Throughout, from status polling: epochs per role only grow on
- * each node and no two nodes are ever seen ACTIVE for one role with the same epoch.
+ * each node and no two nodes are ever seen ACTIVE for one role with the same epoch; and the puts
+ * and gets of clients on every node, from before the cut until after the heal, are linearizable.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class IsolatedActiveIT {
@@ -125,6 +127,12 @@ class IsolatedActiveIT {
     final long oldEpoch = epoch(first);
     poll();
     grpc(old).put(PutRequest.newBuilder().setKey("app/before").setValue(bytes("1")).build());
+    // clients on every node, recorded for the linearizability check, from before the cut until after the heal
+    final KvLoad load = new KvLoad(nodes.ids().stream().map(id -> {
+      grpc(id);
+      return channels.get(id);
+    }).toList(), "lin/k", 3, 20_000);
+    Thread.sleep(1000);
 
     lab.isolate(old);
     final long isolatedAt = System.nanoTime();
@@ -166,6 +174,13 @@ class IsolatedActiveIT {
     lab.heal();
     final JsonObject agreed = nodes.awaitAgreedActive(ROLE, AWAIT);
     poll();
+    Thread.sleep(1000);
+    load.stop();
+    final var verdict = new LinearizabilityChecker().check(load.history().operations());
+    System.out.printf("placement %s: %d operations (%d acknowledged puts, %d of unknown outcome): %s%n", placement,
+        load.history().operations().size(), load.acknowledgedPuts(), load.unknownOutcomes(), verdict.result());
+    assertThat(verdict.linearizable()).as("%s", verdict).isTrue();
+    assertThat(load.acknowledgedPuts()).isPositive();
     assertThat(agreed.getString("node")).isEqualTo(next);
     // a write fenced by the deposed epoch is rejected, wherever it is sent
     for (String id : nodes.ids()) {
