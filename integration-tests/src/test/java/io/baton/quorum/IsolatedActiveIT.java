@@ -4,106 +4,44 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
-import io.baton.ha.grpc.BatonGrpc;
 import io.baton.ha.grpc.Fence;
 import io.baton.ha.grpc.GetRequest;
 import io.baton.ha.grpc.PutRequest;
-import io.baton.testkit.Dirs;
-import io.baton.testkit.NetworkLab;
-import io.baton.testkit.ServiceNodes;
 import io.baton.testkit.history.LinearizabilityChecker;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Three node processes of the example service, each in its own network namespace (Ratis backend,
- * leader and spread placement): the active is cut off from both peers while the test still reaches every
- * node. The isolated active gives its roles up, the majority elects a new active with a higher
- * epoch, the old epoch's fenced writes are rejected, and after healing the old active rejoins as a
- * standby with the majority's data. Throughout, from status polling: epochs per role only grow on
- * each node and no two nodes are ever seen ACTIVE for one role with the same epoch; and the puts
- * and gets of clients on every node, from before the cut until after the heal, are linearizable.
+ * leader and spread placement): the active is cut off from both peers while the test still reaches
+ * every node. The isolated active gives its roles up, the majority elects a new active with a
+ * higher epoch, the old epoch's fenced writes are rejected, and after healing the old active
+ * rejoins as a standby with the majority's data. Throughout: the invariants of
+ * {@link QuorumCluster}, and the puts and gets of clients on every node, from before the cut until
+ * after the heal, are linearizable.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class IsolatedActiveIT {
   private static final String ROLE = "rootcoord";
   private static final Duration AWAIT = Duration.ofSeconds(60);
-  private NetworkLab lab;
-  private ServiceNodes nodes;
-  private Path dir;
-  private final Map<String, ManagedChannel> channels = new HashMap<>();
-  private final Map<String, Long> lastEpoch = new HashMap<>();
-  private final Map<Long, String> activeByEpoch = new HashMap<>();
-
-  /** Three nodes with {@code placement}, each in its own namespace. */
-  private void start(String placement) throws Exception {
-    final Optional<String> unavailable = NetworkLab.unavailableReason();
-    Assumptions.assumeTrue(unavailable.isEmpty(), () -> "no network namespaces here: " + unavailable.orElse(""));
-    lab = NetworkLab.start(List.of("n1", "n2", "n3"));
-    dir = Files.createTempDirectory("baton-isolated-active");
-    nodes = new ServiceNodes(Path.of(System.getProperty("baton.example.app")), dir, List.of("baton.placement=" + placement))
-        .in(lab);
-    for (String id : nodes.ids()) {
-      nodes.start(id);
-    }
-  }
+  private QuorumCluster cluster;
 
   @AfterEach
   void stop() {
-    channels.values().forEach(ManagedChannel::shutdownNow);
-    if (nodes != null) {
-      nodes.close();
+    if (cluster != null) {
+      cluster.close();
     }
-    if (lab != null) {
-      lab.close();
-    }
-    if (dir != null) {
-      Dirs.deleteRecursively(dir);
-    }
-  }
-
-  private BatonGrpc.BatonBlockingStub grpc(String id) {
-    return BatonGrpc.newBlockingStub(channels.computeIfAbsent(id,
-        n -> ManagedChannelBuilder.forAddress(nodes.host(n), nodes.httpPort(n)).usePlaintext().build()))
-        .withDeadlineAfter(15, TimeUnit.SECONDS);
-  }
-
-  /** Polls every node once, checking the invariants; returns the statuses that answered. */
-  private Map<String, JsonObject> poll() {
-    final Map<String, JsonObject> out = new HashMap<>();
-    for (String id : nodes.ids()) {
-      nodes.status(id).ifPresent(s -> {
-        out.put(id, s);
-        final JsonObject r = s.getJsonObject("roles").getJsonObject(ROLE);
-        final long epoch = r.getLong("epoch");
-        final Long before = lastEpoch.put(id, epoch);
-        assertThat(epoch).as("node %s: epochs of %s never go back", id, ROLE).isGreaterThanOrEqualTo(before == null ? 0 : before);
-        if ("ACTIVE".equals(r.getString("state"))) {
-          final String other = activeByEpoch.putIfAbsent(epoch, id);
-          assertThat(other == null || other.equals(id)).as("two nodes ACTIVE for %s with epoch %d: %s and %s", ROLE, epoch,
-              other, id).isTrue();
-        }
-      });
-    }
-    return out;
   }
 
   private static String state(JsonObject status) {
@@ -121,20 +59,19 @@ class IsolatedActiveIT {
   @ParameterizedTest(name = "placement {0}")
   @ValueSource(strings = {"leader", "spread"})
   void theIsolatedActiveStepsDownTheMajorityTakesOverAndTheOldActiveRejoinsAsStandby(String placement) throws Exception {
-    start(placement);
+    QuorumCluster.assumeNamespaces();
+    cluster = new QuorumCluster(3, true, List.of("baton.placement=" + placement));
+    final var nodes = cluster.nodes;
     final JsonObject first = nodes.awaitAgreedActive(ROLE, AWAIT);
     final String old = first.getString("node");
     final long oldEpoch = epoch(first);
-    poll();
-    grpc(old).put(PutRequest.newBuilder().setKey("app/before").setValue(bytes("1")).build());
+    cluster.poll(ROLE);
+    cluster.grpc(old).put(PutRequest.newBuilder().setKey("app/before").setValue(bytes("1")).build());
     // clients on every node, recorded for the linearizability check, from before the cut until after the heal
-    final KvLoad load = new KvLoad(nodes.ids().stream().map(id -> {
-      grpc(id);
-      return channels.get(id);
-    }).toList(), "lin/k", 3, 20_000);
-    Thread.sleep(1000);
+    final KvLoad load = new KvLoad(cluster.channels(), "lin/k", 3, 20_000);
+    cluster.pollFor(ROLE, 1000);
 
-    lab.isolate(old);
+    cluster.lab.isolate(old);
     final long isolatedAt = System.nanoTime();
     long gaveUpMs = -1;
     long nextMs = -1;
@@ -142,12 +79,10 @@ class IsolatedActiveIT {
     majority.remove(old);
     String next = null;
     long nextEpoch = 0;
-    boolean oldGaveUp = false;
     final long deadline = System.nanoTime() + AWAIT.toNanos();
-    while (System.nanoTime() < deadline && (next == null || !oldGaveUp)) {
-      final Map<String, JsonObject> s = poll();
-      if (!oldGaveUp && s.containsKey(old) && !"ACTIVE".equals(state(s.get(old)))) {
-        oldGaveUp = true;
+    while (System.nanoTime() < deadline && (next == null || gaveUpMs < 0)) {
+      final Map<String, JsonObject> s = cluster.poll(ROLE);
+      if (gaveUpMs < 0 && s.containsKey(old) && !"ACTIVE".equals(state(s.get(old)))) {
         gaveUpMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - isolatedAt);
       }
       for (String id : majority) {
@@ -159,22 +94,21 @@ class IsolatedActiveIT {
       }
       Thread.sleep(20);
     }
-    assertThat(oldGaveUp).as("the isolated active %s gave its roles up; logs in %s", old, dir).isTrue();
-    assertThat(next).as("the majority elected a new active; logs in %s", dir).isNotNull();
+    assertThat(gaveUpMs).as("the isolated active %s gave its roles up; logs in %s", old, cluster.dir).isNotNegative();
+    assertThat(next).as("the majority elected a new active; logs in %s", cluster.dir).isNotNull();
     assertThat(nextEpoch).isGreaterThan(oldEpoch);
     System.out.printf("placement %s: %s isolated at epoch %d; seen giving %s up after %d ms; %s seen ACTIVE with epoch %d after"
         + " %d ms (status polled every ~20 ms)%n", placement, old, oldEpoch, ROLE, gaveUpMs, next, nextEpoch, nextMs);
 
     // the majority accepts writes; the isolated node acknowledges none
-    grpc(next).put(PutRequest.newBuilder().setKey("app/during").setValue(bytes("2")).build());
-    assertThatThrownBy(() -> grpc(old).withDeadlineAfter(8, TimeUnit.SECONDS)
+    cluster.grpc(next).put(PutRequest.newBuilder().setKey("app/during").setValue(bytes("2")).build());
+    assertThatThrownBy(() -> cluster.grpc(old).withDeadlineAfter(8, TimeUnit.SECONDS)
         .put(PutRequest.newBuilder().setKey("app/isolated").setValue(bytes("3")).build()))
         .isInstanceOf(StatusRuntimeException.class);
 
-    lab.heal();
+    cluster.lab.heal();
     final JsonObject agreed = nodes.awaitAgreedActive(ROLE, AWAIT);
-    poll();
-    Thread.sleep(1000);
+    cluster.pollFor(ROLE, 1000);
     load.stop();
     final var verdict = new LinearizabilityChecker().check(load.history().operations());
     System.out.printf("placement %s: %d operations (%d acknowledged puts, %d of unknown outcome): %s%n", placement,
@@ -184,20 +118,21 @@ class IsolatedActiveIT {
     assertThat(agreed.getString("node")).isEqualTo(next);
     // a write fenced by the deposed epoch is rejected, wherever it is sent
     for (String id : nodes.ids()) {
-      assertThatThrownBy(() -> grpc(id).put(PutRequest.newBuilder().setKey("app/stale").setValue(bytes("x"))
+      assertThatThrownBy(() -> cluster.grpc(id).put(PutRequest.newBuilder().setKey("app/stale").setValue(bytes("x"))
           .setFence(Fence.newBuilder().setRole(ROLE).setEpoch(oldEpoch)).build()))
           .isInstanceOfSatisfying(StatusRuntimeException.class,
               e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION));
     }
     // the old active is a standby with the majority's data (its own replica, read without a leader round trip)
     final long caughtUp = System.nanoTime() + AWAIT.toNanos();
-    while (grpc(old).get(GetRequest.newBuilder().setKey("app/during").setStale(true).build()).getKvsCount() == 0) {
+    while (cluster.grpc(old).get(GetRequest.newBuilder().setKey("app/during").setStale(true).build()).getKvsCount() == 0) {
       assertThat(System.nanoTime()).as("the healed node caught up").isLessThan(caughtUp);
       Thread.sleep(50);
     }
     assertThat(state(nodes.status(old).orElseThrow())).isEqualTo("STANDBY");
-    assertThat(grpc(old).get(GetRequest.newBuilder().setKey("app/before").setStale(true).build()).getKvs(0).getValue())
-        .isEqualTo(bytes("1"));
-    assertThat(grpc(old).get(GetRequest.newBuilder().setKey("app/stale").build()).getKvsCount()).isZero();
+    assertThat(cluster.grpc(old).get(GetRequest.newBuilder().setKey("app/before").setStale(true).build()).getKvs(0)
+        .getValue()).isEqualTo(bytes("1"));
+    assertThat(cluster.grpc(old).get(GetRequest.newBuilder().setKey("app/stale").build()).getKvsCount()).isZero();
+    assertThat(cluster.checkActivationLogs(ROLE)).isGreaterThanOrEqualTo(2);
   }
 }

@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Hosts for multi-process tests, each in its own Linux network namespace with its own address, all
  * on one bridge; and the faults between them: partitions, isolation, one-way cuts (nftables inside
- * the namespaces), latency and loss ({@code tc netem}), heal.
+ * the namespaces), random loss (nftables), latency ({@code tc netem}, where the kernel has it), heal.
  *
  * <p>Layout: a namespace {@code <prefix>sw} holds the bridge; each host {@code h} gets a namespace
  * {@code <prefix>h} with {@code 10.<net>.0.<10+i>/24} on a veth pair into the bridge. The test's own
@@ -30,7 +30,8 @@ import java.util.concurrent.TimeUnit;
  * (namespaces named {@code btn*}, interfaces {@code btn*}) that a killed JVM could not remove.
  *
  * <p>Needs root, iproute2 and nftables; {@link #unavailableReason()} says why it cannot run, so
- * tests skip with that reason instead of passing silently.
+ * tests skip with that reason instead of passing silently ({@link #delayUnavailableReason()} the
+ * same for latency).
  */
 public final class NetworkLab implements AutoCloseable {
   private static final String PREFIX = "btn";
@@ -59,7 +60,7 @@ public final class NetworkLab implements AutoCloseable {
       if (!uid.equals("0")) {
         return Optional.of("network namespaces need root (uid is " + uid + ")");
       }
-      for (String tool : List.of("ip", "nft", "tc")) {
+      for (String tool : List.of("ip", "nft")) {
         if (run(false, "sh", "-c", "command -v " + tool) != 0) {
           return Optional.of("'" + tool + "' is not installed (iproute2, nftables)");
         }
@@ -201,11 +202,39 @@ public final class NetworkLab implements AutoCloseable {
     }
   }
 
-  /** Adds latency (and loss, in percent) to everything {@code host} sends. */
-  public void degrade(String host, int delayMs, double lossPercent) {
+  /**
+   * Drops {@code percent}% of the packets {@code host} sends to the other hosts, at random
+   * (nftables' {@code numgen random}).
+   */
+  public void loss(String host, int percent) {
+    if (percent < 1 || percent > 100) {
+      throw new IllegalArgumentException("loss is a percentage in 1..100, got " + percent);
+    }
+    for (String other : addresses.keySet()) {
+      if (!other.equals(host)) {
+        must("ip", "netns", "exec", ns(host), "nft", "add rule inet baton output ip daddr " + address(other)
+            + " numgen random mod 100 < " + percent + " drop");
+      }
+    }
+  }
+
+  /**
+   * Why latency cannot be added here ({@code tc netem} missing from the kernel, as in some
+   * sandboxes), or empty when {@link #delay} works.
+   */
+  public Optional<String> delayUnavailableReason() {
+    final String host = addresses.keySet().iterator().next();
+    if (run(false, "ip", "netns", "exec", ns(host), "tc", "qdisc", "add", "dev", "eth0", "root", "netem", "delay", "0ms") != 0) {
+      return Optional.of("the kernel has no netem queueing discipline ('tc qdisc add ... netem' is refused): latency cannot be added");
+    }
     run(false, "ip", "netns", "exec", ns(host), "tc", "qdisc", "del", "dev", "eth0", "root");
-    must("ip", "netns", "exec", ns(host), "tc", "qdisc", "add", "dev", "eth0", "root", "netem", "delay", delayMs + "ms",
-        "loss", lossPercent + "%");
+    return Optional.empty();
+  }
+
+  /** Adds {@code delayMs} of latency to everything {@code host} sends ({@code tc netem}; see {@link #delayUnavailableReason()}). */
+  public void delay(String host, int delayMs) {
+    run(false, "ip", "netns", "exec", ns(host), "tc", "qdisc", "del", "dev", "eth0", "root");
+    must("ip", "netns", "exec", ns(host), "tc", "qdisc", "add", "dev", "eth0", "root", "netem", "delay", delayMs + "ms");
   }
 
   /** Removes every cut, delay and loss. */
