@@ -1,7 +1,7 @@
 package io.baton.example;
 
-import io.baton.testkit.ServiceNodes;
 import io.baton.testkit.Dirs;
+import io.baton.testkit.ServiceNodes;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,12 +1,12 @@
 package io.baton.example;
 
-import io.baton.testkit.ServiceNodes;
 import io.baton.ha.grpc.BatonGrpc;
 import io.baton.ha.grpc.Fence;
 import io.baton.ha.grpc.PutRequest;
 import io.baton.ha.grpc.TransferRoleRequest;
 import io.baton.testkit.Dirs;
 import io.baton.testkit.LocalEtcdCluster;
+import io.baton.testkit.ServiceNodes;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;

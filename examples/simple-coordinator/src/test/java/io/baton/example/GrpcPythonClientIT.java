@@ -1,9 +1,9 @@
 package io.baton.example;
 
-import io.baton.testkit.ServiceNodes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.baton.testkit.Dirs;
+import io.baton.testkit.ServiceNodes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

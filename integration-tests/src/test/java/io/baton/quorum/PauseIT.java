@@ -1,6 +1,5 @@
-package io.baton.example;
+package io.baton.quorum;
 
-import io.baton.testkit.ServiceNodes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,6 +8,7 @@ import io.baton.ha.grpc.BatonGrpc;
 import io.baton.ha.grpc.Fence;
 import io.baton.ha.grpc.PutRequest;
 import io.baton.testkit.Dirs;
+import io.baton.testkit.ServiceNodes;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
