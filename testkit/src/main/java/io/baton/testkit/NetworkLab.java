@@ -19,15 +19,16 @@ import java.util.concurrent.TimeUnit;
  * the namespaces), random loss (nftables), latency ({@code tc netem}, where the kernel has it), heal.
  *
  * <p>Layout: a namespace {@code <prefix>sw} holds the bridge; each host {@code h} gets a namespace
- * {@code <prefix>h} with {@code 10.<net>.0.<10+i>/24} on a veth pair into the bridge. The test's own
+ * {@code <prefix>h} with {@code <subnet>.<10+i>/24} on a veth pair into the bridge. The test's own
  * process (the root namespace) reaches every host through one more veth with
- * {@code 10.<net>.0.1}; faults never cut that path, so a test can always observe and kill its hosts.
+ * {@code <subnet>.1}; faults never cut that path, so a test can always observe and kill its hosts.
  * Every address is inside these namespaces; nothing leaves the machine.
  *
  * <p>Clean-up: {@link #close()} deletes every namespace and interface it made (which also stops
  * what still runs in them only if the caller stopped it: stop the processes first); a shutdown hook
  * does the same if the JVM exits first; and {@link #start} first sweeps leftovers of earlier runs
- * (namespaces named {@code btn*}, interfaces {@code btn*}) that a killed JVM could not remove.
+ * (namespaces named {@code btn*}, interfaces {@code btn*}) that a killed JVM could not remove; so
+ * run one lab per machine at a time (the sweep would take another's namespaces).
  *
  * <p>Needs root, iproute2 and nftables; {@link #unavailableReason()} says why it cannot run, so
  * tests skip with that reason instead of passing silently ({@link #delayUnavailableReason()} the
@@ -37,14 +38,14 @@ public final class NetworkLab implements AutoCloseable {
   private static final String PREFIX = "btn";
 
   private final String id;
-  private final int net;
+  private final String subnet;
   private final Map<String, String> addresses = new LinkedHashMap<>();
   private final Thread hook;
   private boolean closed;
 
-  private NetworkLab(String id, int net) {
+  private NetworkLab(String id, String subnet) {
     this.id = id;
-    this.net = net;
+    this.subnet = subnet;
     this.hook = new Thread(this::teardown, "network-lab-cleanup-" + id);
   }
 
@@ -79,11 +80,29 @@ public final class NetworkLab implements AutoCloseable {
     }
   }
 
-  /** Creates hosts named {@code hosts} (short names such as n1, n2), after sweeping leftovers. */
+  /**
+   * Creates hosts named {@code hosts} (short names such as n1, n2) on a random
+   * {@code 10.1xx.0.0/24}, after sweeping leftovers.
+   */
   public static NetworkLab start(List<String> hosts) {
+    return start(hosts, "10." + (100 + ThreadLocalRandom.current().nextInt(0, 100)) + ".0");
+  }
+
+  /**
+   * Creates hosts on {@code subnet} (the first three octets of a /24 that nothing else on the
+   * machine uses, e.g. {@code 10.77.0}): the test's process gets {@code .1}, the hosts {@code .10}
+   * on, in order.
+   */
+  public static NetworkLab start(List<String> hosts, String subnet) {
+    if (!subnet.matches("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")) {
+      throw new IllegalArgumentException("a subnet is three octets such as 10.77.0, got '" + subnet + "'");
+    }
+    if (hosts.isEmpty() || hosts.size() > 200) {
+      throw new IllegalArgumentException("1 to 200 hosts, got " + hosts.size());
+    }
     sweepLeftovers();
     final String id = Integer.toString(ThreadLocalRandom.current().nextInt(100, 999));
-    final NetworkLab lab = new NetworkLab(id, 100 + ThreadLocalRandom.current().nextInt(0, 100));
+    final NetworkLab lab = new NetworkLab(id, subnet);
     Runtime.getRuntime().addShutdownHook(lab.hook);
     try {
       lab.create(hosts);
@@ -112,12 +131,12 @@ public final class NetworkLab implements AutoCloseable {
     must("ip", "link", "add", hostSide, "type", "veth", "peer", "name", hostSide + "p");
     must("ip", "link", "set", hostSide + "p", "netns", sw);
     must("ip", "netns", "exec", sw, "ip", "link", "set", hostSide + "p", "master", "br0", "up");
-    must("ip", "addr", "add", "10." + net + ".0.1/24", "dev", hostSide);
+    must("ip", "addr", "add", subnet + ".1/24", "dev", hostSide);
     must("ip", "link", "set", hostSide, "up");
     int i = 0;
     for (String host : hosts) {
       final String ns = ns(host);
-      final String address = "10." + net + ".0." + (10 + i++);
+      final String address = subnet + "." + (10 + i++);
       must("ip", "netns", "add", ns);
       must("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up");
       must("ip", "link", "add", ns + "a", "type", "veth", "peer", "name", ns + "b");
