@@ -36,17 +36,18 @@ import java.util.regex.Pattern;
  * measures from the kill, signal or call to the moment the new active's {@code onActive} returned
  * (the node stamps it in {@code /baton/status}; same machine, same clock), then restarts the victim
  * and waits until every node agrees again. Pause cases SIGSTOP the active for a while and count
- * epoch changes. Prints progress with an estimate of the time left, then p50, p99 and max per case,
+ * epoch changes; the stress case saturates both cores with stress-ng for {@code --stress-seconds}
+ * (600) and counts epoch changes. Prints progress with an estimate of the time left, then p50, p99 and max per case,
  * and the phases of the median round of each kill case from the new active's log. Stops by itself
  * and stops every process it started.
  *
  * <p>Arguments: {@code --app JAR [--rounds N] [--pauses N] [--cases a,b,...] [--java PATH]
- * [--aot-cache FILE] [--property k=v] [--keep]}; cases: {@code kill, term, transfer, pause, spread-kill, spread-term,
+ * [--aot-cache FILE] [--property k=v] [--stress-seconds N] [--keep]}; cases: {@code kill, term, transfer, pause, stress, spread-kill, spread-term,
  * etcd-kill, etcd-term} (all by default).
  */
 public final class TakeoverBenchmark {
   private static final String ROLE = "rootcoord";
-  private static final List<String> ALL_CASES = List.of("kill", "term", "transfer", "pause", "spread-kill",
+  private static final List<String> ALL_CASES = List.of("kill", "term", "transfer", "pause", "stress", "spread-kill",
       "spread-term", "etcd-kill", "etcd-term");
   private static final Pattern LOG_TIME = Pattern.compile("^(\\d\\d:\\d\\d:\\d\\d\\.\\d\\d\\d) ");
   private static final long START = System.nanoTime();
@@ -73,6 +74,7 @@ public final class TakeoverBenchmark {
     Path app = Path.of("examples/simple-coordinator/target/quarkus-app/quarkus-run.jar");
     int rounds = 30;
     int pauses = 50;
+    int stressSeconds = 600;
     List<String> cases = ALL_CASES;
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     final List<String> jvm = new ArrayList<>();
@@ -82,6 +84,7 @@ public final class TakeoverBenchmark {
         case "--app" -> app = Path.of(args[++i]);
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--pauses" -> pauses = Integer.parseInt(args[++i]);
+        case "--stress-seconds" -> stressSeconds = Integer.parseInt(args[++i]);
         case "--cases" -> {
           cases = List.of(args[++i].split(","));
           for (String c : cases) {
@@ -95,7 +98,8 @@ public final class TakeoverBenchmark {
         case "--keep" -> keep = true;
         case "--property" -> EXTRA.add(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (use --app JAR, --rounds N,"
-            + " --pauses N, --cases " + String.join(",", ALL_CASES) + ", --java PATH, --aot-cache FILE, --keep)");
+            + " --pauses N, --stress-seconds N, --cases " + String.join(",", ALL_CASES) + ", --java PATH, --aot-cache FILE,"
+            + " --keep)");
       }
     }
     if (!Files.isRegularFile(app)) {
@@ -103,8 +107,9 @@ public final class TakeoverBenchmark {
     }
     final Path root = Files.createTempDirectory("baton-bench-takeover-");
     final TakeoverBenchmark bench = new TakeoverBenchmark(app, root, java, jvm);
+    bench.stressSeconds = stressSeconds;
     final int perCase = rounds;
-    bench.roundsPlanned = cases.stream().mapToInt(c -> c.equals("pause") ? 3 : perCase).sum();
+    bench.roundsPlanned = cases.stream().mapToInt(c -> c.equals("pause") ? 3 : c.equals("stress") ? 1 : perCase).sum();
     System.out.printf("Takeover benchmark: cases %s, %d rounds each, %d pauses of 100 and 200 ms; %d cores, load %s;"
         + " node logs under %s%n", cases, rounds, pauses, Runtime.getRuntime().availableProcessors(), load(), root);
     try {
@@ -157,6 +162,10 @@ public final class TakeoverBenchmark {
       say(c + ": 3 nodes up" + (etcd != null ? " on a 3-member etcd cluster (lease TTL 2 s)" : ""));
       if (c.equals("pause")) {
         pauses(nodes, pauses);
+        return;
+      }
+      if (c.equals("stress")) {
+        stress(nodes, stressSeconds);
         return;
       }
       final List<Long> times = new ArrayList<>();
@@ -235,6 +244,10 @@ public final class TakeoverBenchmark {
     return epochRole(status).getLong("epoch");
   }
 
+  private static long epochOf(JsonObject status, String role) {
+    return status.getJsonObject("roles").getJsonObject(role).getLong("epoch");
+  }
+
   /** The status of the node that took the role over from {@code victim}: ACTIVE, a newer epoch, onActive returned after t0. */
   private JsonObject awaitTakeover(ServiceNodes nodes, String victim, long oldEpoch, long t0)
       throws InterruptedException {
@@ -261,6 +274,66 @@ public final class TakeoverBenchmark {
   /** Every node running and reporting, each role ACTIVE on one node, every node naming that one. */
   private Map<String, JsonObject> awaitAgreed(ServiceNodes nodes, int seconds) throws InterruptedException {
     return nodes.awaitAgreedActive(List.of("rootcoord", "querycoord"), Duration.ofSeconds(seconds));
+  }
+
+  // ---- load ------------------------------------------------------------------------------
+
+  /** How long the stress case saturates the cores ({@code --stress-seconds}, default 600). */
+  private int stressSeconds = 600;
+
+  /**
+   * Both cores saturated by another process ({@code stress-ng --cpu 2 --vm 1}) for {@code seconds}
+   * while every node is polled twice a second: any epoch change of either role, or a new Raft term,
+   * is a takeover caused by mere load.
+   */
+  private void stress(ServiceNodes nodes, int seconds) throws Exception {
+    final Map<String, JsonObject> before = awaitAgreed(nodes, 60);
+    final Map<String, Long> epochs = new LinkedHashMap<>();
+    before.forEach((role, s) -> epochs.put(role, epochOf(s, role)));
+    final long termBefore = before.get(ROLE).getJsonObject("raft").getLong("term");
+    final Process stress = new ProcessBuilder("stress-ng", "--cpu", "2", "--vm", "1", "--timeout", seconds + "s", "--quiet")
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    final List<String> changes = new ArrayList<>();
+    long polls = 0;
+    long unanswered = 0;
+    final long start = System.nanoTime();
+    long lastSay = start;
+    try {
+      while (stress.isAlive() && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(seconds + 30L)) {
+        for (String id : nodes.ids()) {
+          final var status = nodes.status(id);
+          polls++;
+          if (status.isEmpty()) {
+            unanswered++;
+            continue;
+          }
+          for (Map.Entry<String, Long> e : epochs.entrySet()) {
+            final long now = epochOf(status.get(), e.getKey());
+            if (now > e.getValue()) {
+              changes.add(String.format(Locale.ROOT, "%.0f s: %s epoch %d -> %d seen on %s",
+                  (System.nanoTime() - start) / 1e9, e.getKey(), e.getValue(), now, id));
+              e.setValue(now);
+            }
+          }
+        }
+        if (System.nanoTime() - lastSay > TimeUnit.SECONDS.toNanos(60)) {
+          lastSay = System.nanoTime();
+          say(String.format(Locale.ROOT, "stress: %.0f of %d s, %d epoch change(s) so far, load %s",
+              (lastSay - start) / 1e9, seconds, changes.size(), load()));
+        }
+        Thread.sleep(500);
+      }
+    } finally {
+      stress.destroyForcibly();
+      stress.waitFor(10, TimeUnit.SECONDS);
+    }
+    final Map<String, JsonObject> after = awaitAgreed(nodes, 60);
+    final long termAfter = after.get(ROLE).getJsonObject("raft").getLong("term");
+    notes.add(String.format(Locale.ROOT, "stress-ng --cpu 2 --vm 1 for %d s: %d epoch change(s)%s; Raft term %d -> %d;"
+        + " %d status polls, %d unanswered (the status call timed out under load)", seconds, changes.size(),
+        changes.isEmpty() ? "" : " " + changes, termBefore, termAfter, polls, unanswered));
+    say(notes.get(notes.size() - 1));
+    roundsDone++;
   }
 
   // ---- pauses ----------------------------------------------------------------------------
