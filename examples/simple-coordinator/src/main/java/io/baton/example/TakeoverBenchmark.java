@@ -318,8 +318,8 @@ public final class TakeoverBenchmark {
         }
         if (System.nanoTime() - lastSay > TimeUnit.SECONDS.toNanos(60)) {
           lastSay = System.nanoTime();
-          say(String.format(Locale.ROOT, "stress: %.0f of %d s, %d epoch change(s) so far, load %s",
-              (lastSay - start) / 1e9, seconds, changes.size(), load()));
+          say(String.format(Locale.ROOT, "stress: %.0f of %d s (%.0f s left), %d epoch change(s) so far, load %s",
+              (lastSay - start) / 1e9, seconds, seconds - (lastSay - start) / 1e9, changes.size(), load()));
         }
         Thread.sleep(500);
       }
@@ -443,8 +443,10 @@ public final class TakeoverBenchmark {
 
   private void report() {
     System.out.println();
-    System.out.println("| case | rounds | p50 ms | p99 ms | max ms |");
-    System.out.println("|---|---|---|---|---|");
+    if (!results.isEmpty()) {
+      System.out.println("| case | rounds | p50 ms | p99 ms | max ms |");
+      System.out.println("|---|---|---|---|---|");
+    }
     results.forEach((c, times) -> {
       if (times.isEmpty()) {
         System.out.printf(Locale.ROOT, "| %s | 0 | - | - | - |%n", c);
