@@ -11,11 +11,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Faults short of a clean partition, on three node processes in network namespaces (Ratis, leader
- * placement) under client load: the active cut one way (it sends but receives nothing from its
+ * Faults short of a clean partition, on three node processes in network namespaces (Ratis; leader
+ * placement, and spread for the cuts and the flapping link) under client load: the active cut one way (it sends but receives nothing from its
  * peers, or receives but cannot send), a flapping link (the first active cut off for 1.5 s, back for
  * 0.7 s, four times), 5% random loss on every node for 10 s, and the same with 50 ms of latency
  * (skipped, with the reason, where the kernel has no netem, as on the machines this was written
@@ -38,11 +38,12 @@ class NetworkFaultsIT {
     }
   }
 
-  @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"inbound-cut", "outbound-cut", "flapping", "loss", "latency-loss"})
-  void noDoubleActiveAndALinearizableHistory(String fault) throws Exception {
+  @ParameterizedTest(name = "{0}, placement {1}")
+  @CsvSource({"inbound-cut, leader", "outbound-cut, leader", "flapping, leader", "loss, leader", "latency-loss, leader",
+      "inbound-cut, spread", "outbound-cut, spread", "flapping, spread"})
+  void noDoubleActiveAndALinearizableHistory(String fault, String placement) throws Exception {
     QuorumCluster.assumeNamespaces();
-    cluster = new QuorumCluster(3, true, List.of());
+    cluster = new QuorumCluster(3, true, List.of("baton.placement=" + placement));
     final JsonObject first = cluster.nodes.awaitAgreedActive(ROLE, AWAIT);
     final String active = first.getString("node");
     final long epoch = first.getJsonObject("roles").getJsonObject(ROLE).getLong("epoch");
@@ -91,8 +92,8 @@ class NetworkFaultsIT {
     cluster.pollFor(ROLE, 1000);
     load.stop();
     final var verdict = new LinearizabilityChecker().check(load.history().operations());
-    System.out.printf("%s on %s (epoch %d): longest stretch with no active node %d ms; now %s active with epoch %d;"
-        + " %d operations (%d acknowledged puts, %d of unknown outcome): %s%n", fault, active, epoch, unavailableMs,
+    System.out.printf("%s, placement %s, on %s (epoch %d): longest stretch with no active node %d ms; now %s active with epoch %d;"
+        + " %d operations (%d acknowledged puts, %d of unknown outcome): %s%n", fault, placement, active, epoch, unavailableMs,
         agreed.getString("node"), agreed.getJsonObject("roles").getJsonObject(ROLE).getLong("epoch"),
         load.history().operations().size(), load.acknowledgedPuts(), load.unknownOutcomes(), verdict.result());
     assertThat(verdict.linearizable()).as("%s", verdict).isTrue();
