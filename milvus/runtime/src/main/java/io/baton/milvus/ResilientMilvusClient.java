@@ -166,7 +166,9 @@ public final class ResilientMilvusClient implements AutoCloseable {
       } else {
         pool.answered(endpoint, clock.nanoTime() - start);
       }
-      budget.onFailure();
+      if (kind.retryable()) {
+        budget.onFailure(); // a rejected request says nothing about the cluster's health: it spends no retry token
+      }
       final String why;
       if (!kind.retryable()) {
         why = "not retryable (" + kind + ")";

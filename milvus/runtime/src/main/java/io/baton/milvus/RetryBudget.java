@@ -2,7 +2,8 @@ package io.baton.milvus;
 
 /**
  * A client-wide retry budget, gRPC's retry throttling (gRFC A6): a bucket of {@code maxTokens}
- * tokens, full at the start; every failed attempt takes one token, every successful call puts
+ * tokens, full at the start; every attempt that failed in a retryable way takes one token (a
+ * request Milvus rejected as such takes none), every successful call puts
  * {@code tokenRatio} back (never above the maximum); retries are allowed only while more than half
  * the tokens remain. When an outage makes most calls fail, retries stop after about
  * {@code maxTokens / 2} failures instead of multiplying the load on a struggling cluster, and they

@@ -201,6 +201,17 @@ class ResilientMilvusClientTest {
   }
 
   @Test
+  void rejectedRequestsSpendNoRetryBudget() {
+    client = builder(doubles.subList(0, 1)).retryBudget(10, 0.1).build();
+    for (int i = 0; i < 20; i++) { // a caller sending bad requests again and again
+      catchThrowableOfType(MilvusCallException.class, () -> client.search(SearchReq.builder().collectionName("missing")
+          .data(List.of(new FloatVec(new float[] {1, 2, 3, 4}))).limit(1).build()));
+    }
+    doubles.get(0).rejectNext("Search", 2, 8, "rate limit exceeded");
+    assertThat(client.search(search()).getSearchResults().get(0)).as("retries still allowed for everyone else").hasSize(2);
+  }
+
+  @Test
   void noRetryStartsAfterTheCallTimeout() {
     client = builder(doubles.subList(0, 1)).callTimeout(Duration.ofMillis(100)).maxAttempts(10).random(() -> 0.99)
         .backoff(Duration.ofMillis(40), Duration.ofSeconds(1)).build();
