@@ -54,6 +54,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -331,7 +332,6 @@ public final class MilvusTestDouble implements AutoCloseable {
      * Runs one RPC: counts it, waits the configured delay, applies the next injected failure,
      * else answers with {@code answer}.
      */
-    @SuppressWarnings("unchecked")
     private <T extends Message> void serve(String rpc, StreamObserver<T> out, T defaultInstance, Supplier<T> answer) {
       calls.computeIfAbsent(rpc, k -> new AtomicInteger()).incrementAndGet();
       final Duration d = delay;
@@ -359,14 +359,7 @@ public final class MilvusTestDouble implements AutoCloseable {
           return;
         }
         if (f != null) {
-          final Status status = error(f.milvusCode(), f.reason());
-          if (defaultInstance instanceof Status) {
-            out.onNext((T) status);
-          } else {
-            final Message.Builder b = defaultInstance.newBuilderForType();
-            final Descriptors.FieldDescriptor field = b.getDescriptorForType().findFieldByName("status");
-            out.onNext((T) b.setField(field, status).build());
-          }
+          out.onNext(withStatus(defaultInstance, error(f.milvusCode(), f.reason())));
         } else {
           out.onNext(answer.get());
         }
@@ -374,6 +367,26 @@ public final class MilvusTestDouble implements AutoCloseable {
       } catch (RuntimeException e) {
         out.onError(io.milvus.shaded.io.grpc.Status.INTERNAL.withDescription("test double " + name + ": " + e).asRuntimeException());
       }
+    }
+
+    /** A response of {@code defaultInstance}'s type that carries only {@code status} (its field "status"). */
+    @SuppressWarnings("unchecked")
+    private <T extends Message> T withStatus(T defaultInstance, Status status) {
+      if (defaultInstance instanceof Status) {
+        return (T) status;
+      }
+      final Message.Builder b = defaultInstance.newBuilderForType();
+      final Descriptors.FieldDescriptor field = b.getDescriptorForType().findFieldByName("status");
+      return (T) b.setField(field, status).build();
+    }
+
+    /** Runs one RPC on a collection: "collection not found" (Milvus code 100) when there is none. */
+    private <T extends Message> void serveCollection(String rpc, String collection, StreamObserver<T> out,
+        T defaultInstance, Function<Collection, T> answer) {
+      serve(rpc, out, defaultInstance, () -> {
+        final Collection c = collections.get(collection);
+        return c == null ? withStatus(defaultInstance, notFound(collection)) : answer.apply(c);
+      });
     }
 
     @Override
@@ -408,11 +421,8 @@ public final class MilvusTestDouble implements AutoCloseable {
 
     @Override
     public void describeCollection(DescribeCollectionRequest request, StreamObserver<DescribeCollectionResponse> out) {
-      serve("DescribeCollection", out, DescribeCollectionResponse.getDefaultInstance(), () -> {
-        final Collection c = collections.get(request.getCollectionName());
-        if (c == null) {
-          return DescribeCollectionResponse.newBuilder().setStatus(notFound(request.getCollectionName())).build();
-        }
+      serveCollection("DescribeCollection", request.getCollectionName(), out,
+          DescribeCollectionResponse.getDefaultInstance(), c -> {
         return DescribeCollectionResponse.newBuilder().setStatus(ok()).setCollectionName(request.getCollectionName())
             .setCollectionID(c.id).setShardsNum(1)
             .setSchema(CollectionSchema.newBuilder().setName(request.getCollectionName())
@@ -425,11 +435,7 @@ public final class MilvusTestDouble implements AutoCloseable {
 
     @Override
     public void loadCollection(LoadCollectionRequest request, StreamObserver<Status> out) {
-      serve("LoadCollection", out, Status.getDefaultInstance(), () -> {
-        final Collection c = collections.get(request.getCollectionName());
-        if (c == null) {
-          return notFound(request.getCollectionName());
-        }
+      serveCollection("LoadCollection", request.getCollectionName(), out, Status.getDefaultInstance(), c -> {
         synchronized (c) {
           final int replicas = Math.max(1, request.getReplicaNumber());
           if (c.replicas != replicas) {
@@ -445,22 +451,16 @@ public final class MilvusTestDouble implements AutoCloseable {
 
     @Override
     public void getLoadState(GetLoadStateRequest request, StreamObserver<GetLoadStateResponse> out) {
-      serve("GetLoadState", out, GetLoadStateResponse.getDefaultInstance(), () -> {
-        final Collection c = collections.get(request.getCollectionName());
-        if (c == null) {
-          return GetLoadStateResponse.newBuilder().setStatus(notFound(request.getCollectionName())).build();
-        }
+      serveCollection("GetLoadState", request.getCollectionName(), out,
+          GetLoadStateResponse.getDefaultInstance(), c -> {
         return GetLoadStateResponse.newBuilder().setStatus(ok()).setState(state(c)).build();
       });
     }
 
     @Override
     public void getLoadingProgress(GetLoadingProgressRequest request, StreamObserver<GetLoadingProgressResponse> out) {
-      serve("GetLoadingProgress", out, GetLoadingProgressResponse.getDefaultInstance(), () -> {
-        final Collection c = collections.get(request.getCollectionName());
-        if (c == null) {
-          return GetLoadingProgressResponse.newBuilder().setStatus(notFound(request.getCollectionName())).build();
-        }
+      serveCollection("GetLoadingProgress", request.getCollectionName(), out,
+          GetLoadingProgressResponse.getDefaultInstance(), c -> {
         final LoadState s = state(c);
         return GetLoadingProgressResponse.newBuilder().setStatus(ok())
             .setProgress(s == LoadState.LoadStateLoaded ? 100 : s == LoadState.LoadStateLoading ? 50 : 0).build();
@@ -469,11 +469,8 @@ public final class MilvusTestDouble implements AutoCloseable {
 
     @Override
     public void getReplicas(GetReplicasRequest request, StreamObserver<GetReplicasResponse> out) {
-      serve("GetReplicas", out, GetReplicasResponse.getDefaultInstance(), () -> {
-        final Collection c = collections.get(request.getCollectionName());
-        if (c == null) {
-          return GetReplicasResponse.newBuilder().setStatus(notFound(request.getCollectionName())).build();
-        }
+      serveCollection("GetReplicas", request.getCollectionName(), out,
+          GetReplicasResponse.getDefaultInstance(), c -> {
         final GetReplicasResponse.Builder b = GetReplicasResponse.newBuilder().setStatus(ok());
         synchronized (c) {
           for (int i = 0; i < c.replicas; i++) {
@@ -487,11 +484,7 @@ public final class MilvusTestDouble implements AutoCloseable {
 
     @Override
     public void releaseCollection(ReleaseCollectionRequest request, StreamObserver<Status> out) {
-      serve("ReleaseCollection", out, Status.getDefaultInstance(), () -> {
-        final Collection c = collections.get(request.getCollectionName());
-        if (c == null) {
-          return notFound(request.getCollectionName());
-        }
+      serveCollection("ReleaseCollection", request.getCollectionName(), out, Status.getDefaultInstance(), c -> {
         synchronized (c) {
           c.replicas = 0;
           c.loaded = false;
@@ -502,11 +495,7 @@ public final class MilvusTestDouble implements AutoCloseable {
 
     @Override
     public void search(SearchRequest request, StreamObserver<SearchResults> out) {
-      serve("Search", out, SearchResults.getDefaultInstance(), () -> {
-        final Collection c = collections.get(request.getCollectionName());
-        if (c == null) {
-          return SearchResults.newBuilder().setStatus(notFound(request.getCollectionName())).build();
-        }
+      serveCollection("Search", request.getCollectionName(), out, SearchResults.getDefaultInstance(), c -> {
         if (state(c) != LoadState.LoadStateLoaded) {
           return SearchResults.newBuilder().setStatus(error(101, "collection not loaded[collection=" + request.getCollectionName() + "]")).build();
         }
@@ -539,11 +528,7 @@ public final class MilvusTestDouble implements AutoCloseable {
 
     @Override
     public void insert(InsertRequest request, StreamObserver<MutationResult> out) {
-      serve("Insert", out, MutationResult.getDefaultInstance(), () -> {
-        final Collection c = collections.get(request.getCollectionName());
-        if (c == null) {
-          return MutationResult.newBuilder().setStatus(notFound(request.getCollectionName())).build();
-        }
+      serveCollection("Insert", request.getCollectionName(), out, MutationResult.getDefaultInstance(), c -> {
         final List<Long> keys = request.getFieldsDataList().stream().filter(f -> f.getFieldName().equals("id"))
             .findFirst().map(f -> f.getScalars().getLongData().getDataList()).orElse(List.of());
         synchronized (c) {

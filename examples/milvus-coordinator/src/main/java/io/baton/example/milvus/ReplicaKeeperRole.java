@@ -2,11 +2,8 @@ package io.baton.example.milvus;
 
 import io.baton.ha.BatonRole;
 import io.baton.ha.RoleContext;
-import io.baton.ha.RoleHandler;
-import io.baton.ha.StatusSection;
 import io.baton.milvus.ReplicaKeeper;
 import io.baton.milvus.ResilientMilvusClient;
-import io.baton.store.WatchEvent;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.time.Duration;
@@ -14,9 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
@@ -28,7 +22,7 @@ import org.jboss.logging.Logger;
  */
 @BatonRole("replica-keeper")
 @Singleton
-public class ReplicaKeeperRole implements RoleHandler, StatusSection {
+public class ReplicaKeeperRole extends RecordingRole {
   private static final Logger LOG = Logger.getLogger(ReplicaKeeperRole.class);
 
   @Inject
@@ -37,8 +31,11 @@ public class ReplicaKeeperRole implements RoleHandler, StatusSection {
   @Inject
   MilvusClients milvus;
 
-  private final RecordedState recorded = new RecordedState("collections/");
   private final Map<String, String> lastStatus = new ConcurrentHashMap<>();
+
+  public ReplicaKeeperRole() {
+    super("replica-keeper", "collections/");
+  }
 
   @Override
   public void onActive(RoleContext ctx) {
@@ -51,22 +48,17 @@ public class ReplicaKeeperRole implements RoleHandler, StatusSection {
       return;
     }
     LOG.infof("node %s role=replica-keeper epoch=%d: active, keeping %s with %d action record(s) already mirrored (HOT)",
-        ctx.node(), ctx.epoch(), targets, recorded.view().size());
+        ctx.node(), ctx.epoch(), targets, entries().size());
     final ReplicaKeeper keeper = new ReplicaKeeper(client.get(), targets, ctx.node(), Duration.ofSeconds(5));
-    final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
-      final Thread t = new Thread(r, "replica-keeper-" + ctx.epoch());
-      t.setDaemon(true);
-      return t;
-    });
-    loop.scheduleWithFixedDelay(() -> pass(ctx, keeper), 0, config.reconcileInterval().toMillis(), TimeUnit.MILLISECONDS);
-    ctx.lost().whenComplete((v, e) -> loop.shutdownNow());
+    repeatWhileActive(ctx, config.reconcileInterval(), () -> pass(ctx, keeper));
   }
 
-  private void pass(RoleContext ctx, ReplicaKeeper keeper) {
+  /** One reconciliation pass; always goes on (a deposed activation's pass stops by itself, see ReplicaKeeper). */
+  private boolean pass(RoleContext ctx, ReplicaKeeper keeper) {
     try {
       for (ReplicaKeeper.Outcome o : keeper.reconcile(ctx.store(), ctx.statePrefix(), ctx.epoch(), ctx::isActive)) {
         if (o.record() != null) {
-          recorded.put(ReplicaKeeper.recordKey(ctx.statePrefix(), o.collection()), o.record().encode());
+          recorded(ReplicaKeeper.recordKey(ctx.statePrefix(), o.collection()), o.record().encode());
         }
         if (!o.status().equals(lastStatus.put(o.collection(), o.status()))) {
           LOG.infof("node %s role=replica-keeper epoch=%d: collection %s %s", ctx.node(), ctx.epoch(), o.collection(), o.status());
@@ -75,31 +67,11 @@ public class ReplicaKeeperRole implements RoleHandler, StatusSection {
     } catch (RuntimeException e) {
       LOG.warnf("node %s role=replica-keeper epoch=%d: reconciliation failed: %s", ctx.node(), ctx.epoch(), e);
     }
+    return true;
   }
 
   @Override
   public void onStandby(String role, String activeNode) {
     lastStatus.clear();
-  }
-
-  @Override
-  public void onStateChange(WatchEvent event) {
-    recorded.apply(event);
-  }
-
-  @Override
-  public void onStateReset() {
-    recorded.clear();
-  }
-
-  @Override
-  public String name() {
-    return "replica-keeper";
-  }
-
-  /** Each collection's last recorded action ({@code phase=DONE replicas=2 seq=1 epoch=7 node=n1}). */
-  @Override
-  public Map<String, String> entries() {
-    return recorded.view();
   }
 }
