@@ -280,12 +280,13 @@ public final class NetworkLab implements AutoCloseable {
     }
   }
 
+  /** Deletes what {@link #create} made; a deletion that fails is reported on stderr (the next start sweeps it). */
   private void teardown() {
+    run(true, "ip", "link", "del", PREFIX + id + "h"); // first: deleting the switch namespace would take it along
     for (String host : addresses.keySet()) {
-      run(false, "ip", "netns", "del", ns(host));
+      run(true, "ip", "netns", "del", ns(host));
     }
-    run(false, "ip", "netns", "del", switchNs());
-    run(false, "ip", "link", "del", PREFIX + id + "h");
+    run(true, "ip", "netns", "del", switchNs());
   }
 
   /** Deletes namespaces and root-namespace interfaces left by earlier runs (names starting with btn). */

@@ -344,8 +344,8 @@ public final class ResilientMilvusClient implements AutoCloseable {
       return this;
     }
 
+    /** The client; fails with IllegalArgumentException on settings that do not fit together (e.g. a backoff max below its base). */
     public ResilientMilvusClient build() {
-      new Backoff(backoffBase, backoffMax, random);
       return new ResilientMilvusClient(this);
     }
 
