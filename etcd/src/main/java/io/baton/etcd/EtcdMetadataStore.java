@@ -58,6 +58,16 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class EtcdMetadataStore implements MetadataStore, AutoCloseable {
   private static final ByteSequence ALL = ByteSequence.from(new byte[] {0});
 
+  /**
+   * etcd's request header ({@code hasleader: true}) that makes a member without a leader (cut off
+   * from its cluster's majority) reject a request at once with {@code UNAVAILABLE "etcdserver: no
+   * leader"}, before doing anything, instead of holding it until the request times out (a write) or
+   * answering from its stale copy (a serializable read, and a watch that would never see another
+   * event). Build the client with {@code .header(REQUIRE_LEADER_HEADER, "true")}, as Baton does;
+   * watches ask for it themselves.
+   */
+  public static final String REQUIRE_LEADER_HEADER = "hasleader";
+
   private final Client client;
   private final Duration requestTimeout;
   private final RequestLimits limits;
@@ -153,7 +163,8 @@ public final class EtcdMetadataStore implements MetadataStore, AutoCloseable {
     }
     final AtomicLong next = new AtomicLong(fromRevision);
     final AtomicBoolean ended = new AtomicBoolean();
-    final WatchOption.Builder option = WatchOption.builder();
+    // canceled by a member that loses its leader, so the watch is re-created on a member that has one
+    final WatchOption.Builder option = WatchOption.builder().withRequireLeader(true);
     if (prefix.isEmpty()) {
       option.withRange(ALL);
     } else {

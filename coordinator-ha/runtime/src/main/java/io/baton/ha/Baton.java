@@ -132,6 +132,9 @@ public class Baton implements NodeStatusSource {
       store = new EtcdMetadataStore(Client.builder()
           .endpoints(etcd.endpoints().toArray(String[]::new))
           .namespace(ByteSequence.from(etcd.namespace(), StandardCharsets.UTF_8))
+          // a member cut off from its cluster answers at once ("etcdserver: no leader") instead of
+          // holding requests until they time out; the client then tries another member
+          .header(EtcdMetadataStore.REQUIRE_LEADER_HEADER, "true")
           .build(), etcd.requestTimeout());
     } catch (IllegalArgumentException e) {
       throw Settings.invalid("baton.etcd.endpoints", e.getMessage());
