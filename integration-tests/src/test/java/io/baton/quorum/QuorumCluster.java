@@ -1,22 +1,30 @@
 package io.baton.quorum;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
+import com.google.protobuf.ByteString;
 import io.baton.ha.grpc.BatonGrpc;
+import io.baton.ha.grpc.Fence;
+import io.baton.ha.grpc.PutRequest;
 import io.baton.testkit.Dirs;
+import io.baton.testkit.FaultReport;
+import io.baton.testkit.LocalEtcdCluster;
 import io.baton.testkit.NetworkLab;
 import io.baton.testkit.ServiceNodes;
+import io.baton.testkit.history.LinearizabilityChecker;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,20 +35,33 @@ import org.junit.jupiter.api.Assumptions;
  * (or on loopback), with the invariants every test checks: from status polling ({@link #poll()}),
  * each node's epoch of a role never goes back and no two nodes are seen ACTIVE for one role with
  * the same epoch; from the nodes' own activation log lines ({@link #checkActivationLogs}), no
- * epoch was activated on two nodes and each node's activations have increasing epochs.
+ * epoch was activated on two nodes and each node's activations have increasing epochs. A broken
+ * invariant is recorded in the {@link FaultReport} before the test fails; so is every fault a test
+ * reports with {@link #record}, with the takeover timed from {@link #faultInjected()}.
  */
 final class QuorumCluster implements AutoCloseable {
   /** What the example's RootCoord handler logs in onActive (RoleManager's own "active (...)" line is not the handler's). */
   private static final Pattern ACTIVATION = Pattern.compile("\\[RootCoord\\] node (\\S+) role=(\\S+) epoch=(\\d+): active with");
 
   final NetworkLab lab;
+  /** The etcd cluster on the etcd backend, else null. */
+  final LocalEtcdCluster etcd;
   final ServiceNodes nodes;
   final Path dir;
+  final FaultReport report;
   private final Map<String, ManagedChannel> channels = new HashMap<>();
   private final Map<String, Long> lastEpoch = new HashMap<>();
   private final Map<String, String> activeByEpoch = new HashMap<>();
+  private final Set<String> paused = new HashSet<>();
   private long lastActiveSeen = System.nanoTime();
   private long longestWithoutActiveNanos;
+  private long highestEpoch;
+  private long faultAt;
+  private long epochAtFault;
+  private long takeoverNanos = -1;
+
+  /** The suite's report: target/quorum-report.json and .txt (the failsafe run sets baton.report.dir). */
+  static final FaultReport SUITE = new FaultReport("quorum-report", Path.of(System.getProperty("baton.report.dir", "target")));
 
   /** Skips the calling test, with the reason, where network namespaces cannot be made. */
   static void assumeNamespaces() {
@@ -49,26 +70,57 @@ final class QuorumCluster implements AutoCloseable {
   }
 
   /** {@code size} nodes with {@code properties}, in namespaces when {@code namespaces}; started. */
-  QuorumCluster(int size, boolean namespaces, List<String> properties) throws IOException {
+  QuorumCluster(int size, boolean namespaces, List<String> properties) throws IOException, InterruptedException {
+    this(size, namespaces, properties, SUITE);
+  }
+
+  /** The same, recording into {@code report}. */
+  QuorumCluster(int size, boolean namespaces, List<String> properties, FaultReport report)
+      throws IOException, InterruptedException {
+    this(size, namespaces, false, properties, report);
+  }
+
+  /**
+   * With {@code etcd}, on the etcd backend: an etcd cluster of {@code size} members, member i next
+   * to node i (in its namespace, so a fault to a node's host cuts its etcd member off too), the
+   * nodes' lease TTL 2 s.
+   */
+  QuorumCluster(int size, boolean namespaces, boolean etcd, List<String> properties, FaultReport report)
+      throws IOException, InterruptedException {
+    this.report = report;
     final List<String> ids = new ArrayList<>();
     for (int i = 1; i <= size; i++) {
       ids.add("n" + i);
     }
     this.dir = Files.createTempDirectory("baton-quorum");
     NetworkLab made = null;
+    LocalEtcdCluster members = null;
     ServiceNodes started = null;
     try {
       made = namespaces ? NetworkLab.start(ids) : null;
-      started = new ServiceNodes(Path.of(System.getProperty("baton.example.app")), dir, properties, size);
+      final List<String> all = new ArrayList<>(properties);
+      if (etcd) {
+        members = new LocalEtcdCluster(size);
+        if (made != null) {
+          members.in(made, ids);
+        }
+        members.start();
+        all.addAll(List.of("baton.backend=etcd", "baton.etcd.endpoints=" + String.join(",", members.endpoints()),
+            "baton.etcd.lease-ttl=2s"));
+      }
+      started = new ServiceNodes(Path.of(System.getProperty("baton.example.app")), dir, all, size);
       if (made != null) {
         started.in(made);
       }
       for (String id : ids) {
         started.start(id);
       }
-    } catch (IOException | RuntimeException e) {
+    } catch (Exception e) {
       if (started != null) {
         started.close();
+      }
+      if (members != null) {
+        members.close();
       }
       if (made != null) {
         made.close();
@@ -76,6 +128,7 @@ final class QuorumCluster implements AutoCloseable {
       throw e;
     }
     this.lab = made;
+    this.etcd = members;
     this.nodes = started;
   }
 
@@ -97,20 +150,25 @@ final class QuorumCluster implements AutoCloseable {
     final Map<String, JsonObject> out = new HashMap<>();
     boolean anyActive = false;
     for (String id : nodes.ids()) {
-      final Optional<JsonObject> status = nodes.status(id);
+      final Optional<JsonObject> status = paused.contains(id) ? Optional.empty() : nodes.status(id);
       if (status.isEmpty()) {
         continue;
       }
       out.put(id, status.get());
       final JsonObject r = status.get().getJsonObject("roles").getJsonObject(role);
       final long epoch = r.getLong("epoch");
-      final Long before = lastEpoch.put(id + "/" + role, epoch);
-      assertThat(epoch).as("node %s: the epoch of %s never goes back", id, role).isGreaterThanOrEqualTo(before == null ? 0 : before);
+      // per process: a restarted node may report an older epoch until it has caught up
+      final Long before = lastEpoch.put(id + "/" + nodes.process(id).pid() + "/" + role, epoch);
+      invariant(before == null || epoch >= before, "node %s: the epoch of %s went back from %d to %d", id, role, before, epoch);
+      highestEpoch = Math.max(highestEpoch, epoch);
       if ("ACTIVE".equals(r.getString("state"))) {
         anyActive = true;
         final String other = activeByEpoch.putIfAbsent(role + "/" + epoch, id);
-        assertThat(other == null || other.equals(id)).as("two nodes ACTIVE for %s with epoch %d: %s and %s", role, epoch,
-            other, id).isTrue();
+        invariant(other == null || other.equals(id), "two nodes ACTIVE for %s with epoch %d: %s and %s", role, epoch, other,
+            id);
+        if (faultAt != 0 && takeoverNanos < 0 && epoch > epochAtFault) {
+          takeoverNanos = System.nanoTime() - faultAt;
+        }
       }
     }
     final long now = System.nanoTime();
@@ -120,6 +178,18 @@ final class QuorumCluster implements AutoCloseable {
       longestWithoutActiveNanos = Math.max(longestWithoutActiveNanos, now - lastActiveSeen);
     }
     return out;
+  }
+
+  /**
+   * While {@code pausing}, polling leaves node {@code id} out (a paused process would hold every
+   * poll up for the HTTP timeout).
+   */
+  void pausing(String id, boolean pausing) {
+    if (pausing) {
+      paused.add(id);
+    } else {
+      paused.remove(id);
+    }
   }
 
   /** Polls for {@code millis}, every ~20 ms. */
@@ -139,6 +209,72 @@ final class QuorumCluster implements AutoCloseable {
   void resetUnavailability() {
     lastActiveSeen = System.nanoTime();
     longestWithoutActiveNanos = 0;
+  }
+
+  /**
+   * A fault is injected now: from here, {@link #takeoverMs()} times the first poll that sees a
+   * node ACTIVE with an epoch above every epoch polled so far, and the unavailability starts anew.
+   */
+  void faultInjected() {
+    faultAt = System.nanoTime();
+    epochAtFault = highestEpoch;
+    takeoverNanos = -1;
+    resetUnavailability();
+  }
+
+  /** Since {@link #faultInjected()}, until a higher epoch was seen ACTIVE; -1 while none was. */
+  long takeoverMs() {
+    return takeoverNanos < 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(takeoverNanos);
+  }
+
+  /**
+   * Records the fault injected at the last {@link #faultInjected()} in the report, with the
+   * clients' history checked (null: none was); a history that is not linearizable is a violation,
+   * kept in a file next to the report.
+   */
+  void record(String kind, String placement, String target, long unavailableMs, KvLoad load,
+      LinearizabilityChecker.Verdict verdict) throws IOException {
+    report.add(new FaultReport.Fault(kind, placement, target, takeoverMs(), unavailableMs,
+        load == null ? 0 : load.history().operations().size(), verdict == null ? "-" : verdict.result().name()));
+    if (verdict != null && verdict.result() == LinearizabilityChecker.Result.NOT_LINEARIZABLE) {
+      final Path kept = Path.of(System.getProperty("baton.report.dir", "target"))
+          .resolve("not-linearizable-" + kind + "-" + System.currentTimeMillis() + ".txt");
+      Files.writeString(kept, verdict.toString());
+      report.violation(kind + " (" + placement + ", on " + target + "): the history is not linearizable on key "
+          + verdict.key() + "; the key's operations are in " + kept);
+    }
+  }
+
+  /**
+   * Sends every running node a write fenced by the deposed {@code epoch} of {@code role}; each must
+   * reject it with FAILED_PRECONDITION (else: a violation). Waits for ready: a node may have just
+   * been restarted, and its channel still backs off.
+   */
+  void rejectsEverywhere(String role, long epoch) {
+    for (String id : nodes.ids()) {
+      if (!nodes.isRunning(id)) {
+        continue;
+      }
+      final String key = "app/fenced-" + epoch + "-" + System.nanoTime();
+      try {
+        grpc(id).withWaitForReady().put(PutRequest.newBuilder().setKey(key).setValue(ByteString.copyFromUtf8("x"))
+            .setFence(Fence.newBuilder().setRole(role).setEpoch(epoch)).build());
+        invariant(false, "node %s accepted a write fenced by the deposed epoch %d of %s", id, epoch, role);
+      } catch (StatusRuntimeException e) {
+        invariant(e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION,
+            "a write fenced by the deposed epoch %d of %s, sent to %s, failed with %s %s instead of FAILED_PRECONDITION", epoch,
+            role, id, e.getStatus().getCode(), e.getStatus().getDescription());
+      }
+    }
+  }
+
+  /** Records a broken invariant in the report and fails. */
+  void invariant(boolean holds, String format, Object... args) {
+    if (!holds) {
+      final String what = String.format(format, args) + " (node logs in " + dir + ")";
+      report.violation(what);
+      throw new AssertionError(what);
+    }
   }
 
   /**
@@ -162,9 +298,9 @@ final class QuorumCluster implements AutoCloseable {
         }
         final long epoch = Long.parseLong(m.group(3));
         final String other = nodeByActivation.putIfAbsent(role + "/" + epoch, id);
-        assertThat(other == null || other.equals(id)).as("%s epoch %d activated on %s and on %s (logs in %s)", role, epoch,
-            other, id, dir).isTrue();
-        assertThat(epoch).as("node %s activated %s with epoch %d after %d", id, role, epoch, last).isGreaterThan(last);
+        invariant(other == null || other.equals(id), "%s epoch %d activated on %s and on %s (the handlers' logs)", role, epoch,
+            other, id);
+        invariant(epoch > last, "node %s activated %s with epoch %d after %d (its handler's log)", id, role, epoch, last);
         last = epoch;
         count++;
       }
@@ -176,9 +312,16 @@ final class QuorumCluster implements AutoCloseable {
   public void close() {
     channels.values().forEach(ManagedChannel::shutdownNow);
     nodes.close();
+    if (etcd != null) {
+      etcd.close();
+    }
     if (lab != null) {
       lab.close();
     }
-    Dirs.deleteRecursively(dir);
+    if (Boolean.getBoolean("baton.quorum.keep-logs")) {
+      System.out.println("node logs kept in " + dir);
+    } else {
+      Dirs.deleteRecursively(dir);
+    }
   }
 }

@@ -16,17 +16,44 @@ import java.util.concurrent.TimeUnit;
  * A local etcd cluster for tests and demos: {@code size} members of the {@code etcd} binary (Debian's
  * {@code etcd-server}) on free loopback ports, with temp data dirs, stopped and deleted by
  * {@link #close()} or, if the JVM dies first, by a shutdown hook. Members can be killed, restarted,
- * paused (SIGSTOP) and resumed.
+ * paused (SIGSTOP) and resumed. With {@link #in}, the members run in a {@link NetworkLab}'s hosts
+ * (member i in the i-th host given, on its address), so network faults reach them.
  */
 public final class LocalEtcdCluster implements AutoCloseable {
   private final int size;
   private final Map<String, int[]> ports = new LinkedHashMap<>();
   private final Map<String, Process> processes = new LinkedHashMap<>();
+  private final Map<String, String> hosts = new LinkedHashMap<>();
+  private NetworkLab lab;
   private Path dir;
   private Thread reaper;
 
   public LocalEtcdCluster(int size) {
     this.size = size;
+  }
+
+  /**
+   * Runs member e{i} in {@code lab}'s host {@code labHosts.get(i - 1)} (a host may also run a Baton
+   * node: etcd next to each coordinator); before {@link #start()}.
+   */
+  public synchronized LocalEtcdCluster in(NetworkLab lab, List<String> labHosts) {
+    if (labHosts.size() != size) {
+      throw new IllegalArgumentException(size + " members need " + size + " hosts, got " + labHosts);
+    }
+    if (dir != null) {
+      throw new IllegalStateException("place the members before start()");
+    }
+    for (int i = 1; i <= size; i++) {
+      lab.address(labHosts.get(i - 1));
+      hosts.put("e" + i, labHosts.get(i - 1));
+    }
+    this.lab = lab;
+    return this;
+  }
+
+  /** The address member {@code name} listens on: 127.0.0.1, or its host's address in the network lab. */
+  public String address(String name) {
+    return lab == null ? "127.0.0.1" : lab.address(hosts.get(name));
   }
 
   public synchronized LocalEtcdCluster start() throws IOException, InterruptedException {
@@ -59,7 +86,8 @@ public final class LocalEtcdCluster implements AutoCloseable {
       if (p == null || !p.isAlive()) {
         continue;
       }
-      final java.net.URI health = java.net.URI.create("http://127.0.0.1:" + member.getValue()[0] + "/health");
+      final java.net.URI health = java.net.URI.create("http://" + address(member.getKey()) + ":" + member.getValue()[0]
+          + "/health");
       String last = "no answer";
       while (true) {
         try {
@@ -80,10 +108,10 @@ public final class LocalEtcdCluster implements AutoCloseable {
     }
   }
 
-  /** Client endpoints, {@code http://127.0.0.1:port} each. */
+  /** Client endpoints, {@code http://address:port} each. */
   public List<String> endpoints() {
     final List<String> out = new ArrayList<>();
-    ports.values().forEach(p -> out.add("http://127.0.0.1:" + p[0]));
+    ports.forEach((name, p) -> out.add("http://" + address(name) + ":" + p[0]));
     return out;
   }
 
@@ -94,14 +122,17 @@ public final class LocalEtcdCluster implements AutoCloseable {
   /** (Re)starts member {@code name}; with its data dir kept, it rejoins the cluster. */
   public synchronized void start(String name) throws IOException {
     final StringBuilder initial = new StringBuilder();
-    ports.forEach((n, p) -> initial.append(initial.length() == 0 ? "" : ",").append(n).append("=http://127.0.0.1:")
-        .append(p[1]));
+    ports.forEach((n, p) -> initial.append(initial.length() == 0 ? "" : ",").append(n).append("=http://")
+        .append(address(n)).append(':').append(p[1]));
     final int[] p = ports.get(name);
-    final List<String> cmd = List.of("etcd", "--name", name, "--data-dir", dir.resolve(name).toString(),
-        "--listen-client-urls", "http://127.0.0.1:" + p[0], "--advertise-client-urls", "http://127.0.0.1:" + p[0],
-        "--listen-peer-urls", "http://127.0.0.1:" + p[1], "--initial-advertise-peer-urls", "http://127.0.0.1:" + p[1],
+    final String client = "http://" + address(name) + ":" + p[0];
+    final String peer = "http://" + address(name) + ":" + p[1];
+    final List<String> cmd = new ArrayList<>(lab == null ? List.of() : lab.exec(hosts.get(name)));
+    cmd.addAll(List.of("etcd", "--name", name, "--data-dir", dir.resolve(name).toString(),
+        "--listen-client-urls", client, "--advertise-client-urls", client,
+        "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
         "--initial-cluster", initial.toString(), "--initial-cluster-token", dir.getFileName().toString(),
-        "--initial-cluster-state", "new", "--heartbeat-interval", "50", "--election-timeout", "500");
+        "--initial-cluster-state", "new", "--heartbeat-interval", "50", "--election-timeout", "500"));
     processes.put(name, new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile())).start());
   }
@@ -137,7 +168,7 @@ public final class LocalEtcdCluster implements AutoCloseable {
         throw new IllegalStateException("etcd member " + name + " exited; see " + dir.resolve(name + ".log"));
       }
       try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress("127.0.0.1", ports.get(name)[0]), 200);
+        s.connect(new InetSocketAddress(address(name), ports.get(name)[0]), 200);
         return;
       } catch (IOException notYet) {
         Thread.sleep(50);
