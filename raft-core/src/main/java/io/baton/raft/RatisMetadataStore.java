@@ -203,7 +203,7 @@ final class RatisMetadataStore implements MetadataStore {
     final CompletableFuture<T> result = new CompletableFuture<>();
     submitted.orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((reply, error) -> {
       try {
-        if (error == null && !reply.isSuccess() && notAppended(reply.getException())) {
+        if (error == null && !reply.isSuccess() && notAppended(reply.getException(), read)) {
           viaClient.get().whenComplete((v, e) -> {
             if (e != null) {
               result.completeExceptionally(Futures.unwrap(e));
@@ -225,11 +225,20 @@ final class RatisMetadataStore implements MetadataStore {
     return result;
   }
 
-  /** A refusal that means the request never entered the log (so sending it again cannot apply it twice). */
-  private static boolean notAppended(Throwable e) {
-    return e instanceof org.apache.ratis.protocol.exceptions.NotLeaderException
-        || e instanceof org.apache.ratis.protocol.exceptions.LeaderNotReadyException
-        || e instanceof org.apache.ratis.protocol.exceptions.ReadException;
+  /**
+   * A refusal that proves the request never entered the log, so that sending it again (as a new
+   * request, through the client) cannot apply it twice. For a write, a NotLeaderException proves
+   * nothing: Ratis answers every request still pending when a leader steps down with one, and such
+   * a request may already be on a majority and commit under the next leader (the soak caught a put
+   * applied twice that way, the second time over newer acknowledged writes). Only "not ready yet"
+   * is refused before anything is appended.
+   */
+  private static boolean notAppended(Throwable e, boolean read) {
+    if (e instanceof org.apache.ratis.protocol.exceptions.LeaderNotReadyException) {
+      return true;
+    }
+    return read && (e instanceof org.apache.ratis.protocol.exceptions.NotLeaderException
+        || e instanceof org.apache.ratis.protocol.exceptions.ReadException);
   }
 
   private byte[] encodeValid(Command command) {
@@ -301,6 +310,11 @@ final class RatisMetadataStore implements MetadataStore {
     }
     if (e instanceof org.apache.ratis.protocol.exceptions.NotLeaderException nle) {
       final String leader = nle.getSuggestedLeader() == null ? null : nle.getSuggestedLeader().getId().toString();
+      if ("write".equals(what)) {
+        // the leader may have stepped down while the write was pending, already on a majority
+        return new NoQuorumException("write reached a node that is not, or no longer, the leader"
+            + (leader == null ? "" : " (the leader is " + leader + ")") + "; it may still commit if a majority has it", e);
+      }
       return new io.baton.store.NotLeaderException(what + " reached a node that is not the leader"
           + (leader == null ? "" : "; the leader is " + leader), leader);
     }
