@@ -48,11 +48,25 @@ public interface BatonConfig {
   /** The etcd backend ({@code baton.backend=etcd}). */
   Etcd etcd();
 
+  /** etcd's v3 API served by this node (on the ratis backend). */
+  EtcdApi etcdApi();
+
   /** Failure detection of members (workers that heartbeat to the active node). */
   Members members();
 
   /** The roles this node runs, by name; a role handler bean without an entry here runs with the defaults. */
   Map<String, Role> roles();
+
+  /** etcd's v3 API on the node's gRPC port. */
+  interface EtcdApi {
+    /**
+     * Whether the node serves etcd's v3 API (KV, Watch, Lease, Maintenance.Status,
+     * Cluster.MemberList) from its store, on the gRPC port of Baton's own API. Only on the ratis
+     * backend; on etcd, talk to etcd. Turned off, its calls fail {@code UNIMPLEMENTED} saying so.
+     */
+    @WithDefault("true")
+    boolean enabled();
+  }
 
   /** Backends. */
   enum Backend { RATIS, ETCD }

@@ -2,6 +2,7 @@ package io.baton.ha.deployment;
 
 import io.baton.ha.Baton;
 import io.baton.ha.BatonGrpcService;
+import io.baton.ha.etcdapi.EtcdApi;
 import io.baton.ha.BatonRole;
 import io.baton.ha.StatusRoute;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
@@ -31,8 +32,10 @@ class BatonProcessor {
    */
   @BuildStep
   AdditionalBeanBuildItem beans() {
-    return AdditionalBeanBuildItem.builder().addBeanClasses(Baton.class, StatusRoute.class, BatonGrpcService.class, BatonRole.class)
-        .setUnremovable().build();
+    final AdditionalBeanBuildItem.Builder b = AdditionalBeanBuildItem.builder()
+        .addBeanClasses(Baton.class, StatusRoute.class, BatonGrpcService.class, BatonRole.class, EtcdApi.class);
+    EtcdApi.SERVICES.forEach(service -> b.addBeanClass(service));
+    return b.setUnremovable().build();
   }
 
   /**
@@ -47,10 +50,19 @@ class BatonProcessor {
     defaults.produce(new RunTimeConfigurationDefaultBuildItem("quarkus.grpc.server.enable-reflection-service", "true"));
   }
 
-  /** quarkus-grpc looks for services in the combined index, which holds only the application's classes otherwise. */
+  /**
+   * quarkus-grpc looks for services in the combined index, which holds only the application's
+   * classes otherwise: Baton's API, and the etcd v3 services with their generated bases (from
+   * jetcd-grpc, not indexed by itself).
+   */
   @BuildStep
   AdditionalIndexedClassesBuildItem grpcService() {
-    return new AdditionalIndexedClassesBuildItem(BatonGrpcService.class.getName());
+    final List<String> classes = new java.util.ArrayList<>(List.of(BatonGrpcService.class.getName()));
+    for (Class<?> service : EtcdApi.SERVICES) {
+      classes.add(service.getName());
+      classes.add(service.getSuperclass().getName());
+    }
+    return new AdditionalIndexedClassesBuildItem(classes.toArray(String[]::new));
   }
 
   /**
