@@ -229,21 +229,7 @@ public class BatonGrpcService extends BatonGrpc.BatonImplBase {
 
   /** Runs {@code action} and completes {@code out} with its result or its error, as a status. */
   private static <T> void call(StreamObserver<T> out, java.util.function.Supplier<CompletableFuture<T>> action) {
-    final CompletableFuture<T> future;
-    try {
-      future = action.get();
-    } catch (RuntimeException e) {
-      out.onError(statusOf(e));
-      return;
-    }
-    future.whenComplete((result, error) -> {
-      if (error != null) {
-        out.onError(statusOf(error));
-      } else {
-        out.onNext(result);
-        out.onCompleted();
-      }
-    });
+    GrpcCalls.reply(out, action, BatonGrpcService::statusOf);
   }
 
   /** The gRPC status of a failure (see the error table in baton.proto). */

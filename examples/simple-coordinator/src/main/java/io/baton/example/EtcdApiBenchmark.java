@@ -90,7 +90,8 @@ public final class EtcdApiBenchmark {
       throw new IllegalArgumentException("--only takes etcd or baton, got " + only);
     }
     System.out.printf(Locale.ROOT, "etcd API benchmark: points %s, %d s each after %d s of warm-up, %d jetcd clients;"
-        + " %d cores, load %s%n", points, seconds, warmup, connections, Runtime.getRuntime().availableProcessors(), load());
+        + " %d cores, load %s%n", points, seconds, warmup, connections, Runtime.getRuntime().availableProcessors(),
+        TakeoverBenchmark.load());
     final Map<String, Figures> etcd = new LinkedHashMap<>();
     final Map<String, Figures> baton = new LinkedHashMap<>();
     if (!"baton".equals(only)) {
@@ -126,7 +127,7 @@ public final class EtcdApiBenchmark {
           e == null || b == null ? "-" : String.format(Locale.ROOT, "%.2f", b.opsPerSecond() / e.opsPerSecond()));
     }
     System.out.println("(ops/s over the measured seconds; errors, if any, are listed with each point above; load now "
-        + load() + ")");
+        + TakeoverBenchmark.load() + ")");
   }
 
   private static String rate(Figures f) {
@@ -250,14 +251,6 @@ public final class EtcdApiBenchmark {
       return out.lines().findFirst().orElse("etcd").trim();
     } catch (IOException | InterruptedException e) {
       return "etcd version unknown";
-    }
-  }
-
-  private static String load() {
-    try {
-      return Files.readString(Path.of("/proc/loadavg")).trim();
-    } catch (IOException e) {
-      return "unknown";
     }
   }
 }

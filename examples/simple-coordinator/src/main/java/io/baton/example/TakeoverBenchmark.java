@@ -124,7 +124,8 @@ public final class TakeoverBenchmark {
     bench.report();
   }
 
-  private static String load() {
+  /** The machine's load (/proc/loadavg), for the benchmarks' headers. */
+  static String load() {
     try {
       return Files.readString(Path.of("/proc/loadavg")).trim();
     } catch (IOException e) {

@@ -3,6 +3,7 @@ package io.baton.ha.etcdapi;
 import com.google.protobuf.ByteString;
 import io.baton.ha.Baton;
 import io.baton.ha.BatonConfig;
+import io.baton.ha.GrpcCalls;
 import io.baton.store.ClosedException;
 import io.baton.store.CompactedException;
 import io.baton.store.Futures;
@@ -147,23 +148,6 @@ public class EtcdApi {
       out.onError(etcdError(Status.UNIMPLEMENTED, off));
       return;
     }
-    final CompletableFuture<T> future;
-    try {
-      future = action.get();
-    } catch (RuntimeException e) {
-      out.onError(statusOf(e));
-      return;
-    }
-    future.whenComplete((result, error) -> {
-      if (out instanceof io.grpc.stub.ServerCallStreamObserver<T> call && call.isCancelled()) {
-        return; // the client is gone (a campaign given up, a deadline passed)
-      }
-      if (error != null) {
-        out.onError(statusOf(error));
-      } else {
-        out.onNext(result);
-        out.onCompleted();
-      }
-    });
+    GrpcCalls.reply(out, action, EtcdApi::statusOf);
   }
 }
