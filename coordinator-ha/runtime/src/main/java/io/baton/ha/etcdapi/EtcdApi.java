@@ -32,6 +32,8 @@ import java.util.function.Supplier;
  */
 @Singleton
 public class EtcdApi {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(EtcdApi.class);
+
   /** The etcd v3 services a node serves (gRPC services, beans of the extension). */
   public static final java.util.List<Class<? extends io.grpc.BindableService>> SERVICES = java.util.List.of(
       EtcdKvService.class, EtcdWatchService.class, EtcdLeaseService.class, EtcdElectionService.class,
@@ -60,6 +62,11 @@ public class EtcdApi {
       return "Baton's etcd API is served only on the ratis backend; this node uses etcd itself: talk to that etcd";
     }
     return null;
+  }
+
+  /** Logs, once, a failure no client will hear of (its call has ended, or the answer has no error field). */
+  void unreported(String what, Throwable error) {
+    LOG.warn("node {} role=- epoch=0: etcd API: {} failed: {}", baton.nodeId(), what, Futures.unwrap(error).toString());
   }
 
   /** A stable positive id from a name (etcd's cluster and member ids are numbers). */

@@ -62,7 +62,13 @@ public class EtcdElectionService extends ElectionGrpc.ElectionImplBase {
       }
       final LeaderKey mine = candidacy.get();
       if (mine != null) {
-        resign(mine); // as etcd: a campaign given up resigns
+        // as etcd: a campaign given up resigns
+        resign(mine).whenComplete((rev, error) -> {
+          if (error != null) {
+            api.unreported("resigning the abandoned campaign " + mine.getKey().toStringUtf8()
+                + " (it stays a candidate until its lease ends)", error);
+          }
+        });
       }
     });
     api.call(out, () -> {

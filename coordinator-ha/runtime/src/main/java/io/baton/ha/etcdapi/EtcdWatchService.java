@@ -136,6 +136,8 @@ public class EtcdWatchService extends WatchGrpc.WatchImplBase {
           case PROGRESS_REQUEST -> api.store().get("baton/", ReadConsistency.LINEARIZABLE).whenComplete((r, e) -> {
             if (e == null) {
               send(WatchResponse.newBuilder().setHeader(api.header(r.revision())).setWatchId(-1).build());
+            } else {
+              api.unreported("a watch progress request (no progress response sent)", e);
             }
           });
           default -> { }
