@@ -21,11 +21,20 @@ import org.slf4j.LoggerFactory;
  * can take what it held. Both the spread placement's and the etcd backend's electors keep their
  * sessions with it.
  *
+ * <p>Keep-alives are sent on schedule even while earlier ones are still unanswered (at most
+ * {@value #KEEP_ALIVES_IN_FLIGHT} at a time): a client that spreads requests over several servers
+ * (jetcd over the etcd members) may send one to a server that silently stopped answering, and
+ * waiting for that one to time out (longer than the session's validity) would give the session up
+ * although every other server answers. The deadline only moves forward: a late answer to an older
+ * keep-alive cannot shorten it.
+ *
  * <p>{@link #tick()} runs on one loop thread, and completions are handed back to that loop;
  * {@link #id()}, {@link #valid()} and {@link #remainingNanos()} may be read from any thread.
  */
 public final class LeaseSession {
   private static final Logger LOG = LoggerFactory.getLogger(LeaseSession.class);
+  /** Keep-alives unanswered at once, at most. */
+  static final int KEEP_ALIVES_IN_FLIGHT = 4;
 
   /** Told, on the loop, when a session starts and when the store says it expired. */
   public interface Listener {
@@ -51,7 +60,8 @@ public final class LeaseSession {
   private volatile long id;
   private volatile long deadline;
   private long lastKeepAliveSent;
-  private boolean requestInFlight;
+  private boolean grantInFlight;
+  private int keepAlivesInFlight;
   private final FailureRun failures = new FailureRun(LOG);
 
   /**
@@ -101,17 +111,17 @@ public final class LeaseSession {
 
   /** On the loop: grants a lease when there is none, or sends a keep-alive when one is due. */
   public void tick() {
-    if (requestInFlight || stopped) {
+    if (grantInFlight || stopped) {
       return;
     }
     final long now = clock.nanoTime();
     if (id == 0) {
-      requestInFlight = true;
+      grantInFlight = true;
       store.grantLease(ttl)
           .thenCompose(granted -> afterGrant == null ? CompletableFuture.completedFuture(granted)
               : afterGrant.apply(granted).thenApply(v -> granted))
           .whenComplete((granted, e) -> onLoop(() -> {
-            requestInFlight = false;
+            grantInFlight = false;
             if (e == null && !stopped) {
               lastKeepAliveSent = now;
               deadline = now + validForNanos;
@@ -125,17 +135,19 @@ public final class LeaseSession {
               failures.failed("node " + node + ": starting a " + name, e);
             }
           }));
-    } else if (now - lastKeepAliveSent >= keepAliveEveryNanos) {
-      requestInFlight = true;
+    } else if (now - lastKeepAliveSent >= keepAliveEveryNanos && keepAlivesInFlight < KEEP_ALIVES_IN_FLIGHT) {
+      keepAlivesInFlight++;
       final long current = id;
       lastKeepAliveSent = now;
       store.keepAlive(current).whenComplete((v, e) -> onLoop(() -> {
-        requestInFlight = false;
+        keepAlivesInFlight--;
         if (id != current) {
           return;
         }
         if (e == null) {
-          deadline = now + validForNanos;
+          if (now + validForNanos - deadline > 0) {
+            deadline = now + validForNanos;
+          }
           failures.succeeded("node " + node + ": " + name + " " + Long.toHexString(current) + " kept alive again");
         } else if (Futures.unwrap(e) instanceof IllegalStateException) {
           LOG.warn("node {}: {} {} expired; everything bound to it is gone; starting a new one", node, name,
