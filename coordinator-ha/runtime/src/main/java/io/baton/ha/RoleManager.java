@@ -55,6 +55,8 @@ import org.slf4j.LoggerFactory;
 public final class RoleManager implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RoleManager.class);
   private static final long FIRST_BACKOFF_NANOS = 1_000_000_000L;
+  /** How soon a HOT standby feed that could not be (re)started is tried again. */
+  private static final long HOT_FEED_RETRY_NANOS = 200_000_000L;
   private static final long MAX_BACKOFF_NANOS = 30_000_000_000L;
   /** A role this node can run. */
   public record RoleSpec(String name, RoleHandler handler, StandbyMode standbyMode) {
@@ -324,7 +326,7 @@ public final class RoleManager implements AutoCloseable {
         } else if (a == null && epoch > slot.lastEpoch && slot.pendingEpoch != epoch) {
           slot.pendingEpoch = epoch;
           slot.confirmedAtNanos = clock.nanoTime();
-          slot.executor.execute(() -> slot.activate(epoch));
+          slot.executor.execute(() -> slot.tryActivate(epoch));
         }
       }
     } catch (RuntimeException e) {
@@ -396,7 +398,18 @@ public final class RoleManager implements AutoCloseable {
     private volatile long confirmedAtNanos;
     private volatile long vacantSinceNanos;
     private Watch hotWatch;
+    /**
+     * A HOT standby whose feed ended and could not be started again yet: its handler may lack
+     * changes, so it is not activated until the feed is back (slot executor only).
+     */
+    private boolean hotFeedDown;
+    private final FailureRun hotFeedFailures = new FailureRun(LOG);
+    private final FailureRun activationFailures = new FailureRun(LOG);
     private long lastProgressRequest;
+    /** The epoch waiting for its replica or feed, since when, and when that was last logged (slot executor only). */
+    private long waitingEpoch;
+    private long waitingSince;
+    private long lastWaitLog;
     /** onActive failures in a row, and when the next activation may start (slot executor only). */
     private int failedActivations;
     private long retryNotBefore;
@@ -406,7 +419,23 @@ public final class RoleManager implements AutoCloseable {
       this.executor = executor;
     }
 
-    void activate(long epoch) {
+    /**
+     * {@link #activate}, and if that fails before activating (the store did not answer a read),
+     * tries again shortly: the watchdog queues an epoch once, so a failure must not end the attempts.
+     */
+    void tryActivate(long epoch) {
+      try {
+        activate(epoch);
+        activationFailures.succeeded("node " + nodeId + " role=" + spec.name() + " epoch=" + epoch
+            + ": the activation checks read the store again");
+      } catch (RuntimeException e) {
+        activationFailures.failed("node " + nodeId + " role=" + spec.name() + " epoch=" + epoch
+            + ": checking that the replica is ready for the activation", e);
+        retryLater(epoch, HOT_FEED_RETRY_NANOS);
+      }
+    }
+
+    private void activate(long epoch) {
       if (lifecycle.get() != Lifecycle.STARTED || epoch <= lastEpoch) {
         return; // closed, or this epoch (or a later one) was activated already: epochs only grow
       }
@@ -416,6 +445,11 @@ public final class RoleManager implements AutoCloseable {
       }
       if (failedActivations > 0 && retryNotBefore - clock.nanoTime() > 0) {
         pendingEpoch = 0; // backing off after a failed onActive: a check after the back-off activates
+        return;
+      }
+      if (spec.standbyMode() == StandbyMode.HOT && hotFeedDown) {
+        logWait(epoch, "the HOT standby feed is down (it is being restarted)");
+        retryLater(epoch, HOT_FEED_RETRY_NANOS); // the feed is restarted first (its retry is scheduled)
         return;
       }
       final long applied = localRevision();
@@ -428,6 +462,9 @@ public final class RoleManager implements AutoCloseable {
             lastProgressRequest = clock.nanoTime();
             hotWatch.requestProgress(); // etcd: confirm the feed is current even without events
           }
+          logWait(epoch, !caughtUp ? "the local replica is at revision " + applied + ", the role needs "
+              + elector.activationRevision(spec.name(), epoch) : "the HOT standby feed has delivered changes up to"
+              + " revision " + (hotWatch.nextRevision() - 1) + " of the replica's " + applied);
           retryLater(epoch, 1_000_000L);
           return;
         }
@@ -470,9 +507,23 @@ public final class RoleManager implements AutoCloseable {
       }
     }
 
+    /** Says, at most every 5 s, why a confirmed epoch waits for more than a second to be activated. */
+    private void logWait(long epoch, String why) {
+      final long now = clock.nanoTime();
+      if (waitingEpoch != epoch) {
+        waitingEpoch = epoch;
+        waitingSince = now;
+        lastWaitLog = now;
+      } else if (now - waitingSince > 1_000_000_000L && now - lastWaitLog > 5_000_000_000L) {
+        lastWaitLog = now;
+        LOG.info("node {} role={} epoch={}: confirmed {} ms ago, not activated yet: {}", nodeId, spec.name(), epoch,
+            (now - waitingSince) / 1_000_000, why);
+      }
+    }
+
     private void retryLater(long epoch, long nanos) {
       try {
-        watchdog.schedule(() -> executor.execute(() -> activate(epoch)), nanos, TimeUnit.NANOSECONDS);
+        watchdog.schedule(() -> executor.execute(() -> tryActivate(epoch)), nanos, TimeUnit.NANOSECONDS);
       } catch (java.util.concurrent.RejectedExecutionException closing) {
         // closing: no activation any more
       }
@@ -504,43 +555,74 @@ public final class RoleManager implements AutoCloseable {
 
     /**
      * Feeds a HOT standby: after a reset, the whole local state as PUT events, then every change
-     * after it. A node that was active holds the state already and only needs what follows.
+     * after it. A node that was active holds the state already and only needs what follows. When
+     * the store cannot be read (an etcd member that does not answer), the feed is marked down and
+     * started again, with a reset, {@link #HOT_FEED_RETRY_NANOS} later, for as long as it takes.
      */
     private void startHotFeed(boolean reset) {
-      final String prefix = Keys.roleState(spec.name());
-      final long from;
-      if (reset) {
-        final ReadResult now = store.range(prefix, ReadConsistency.STALE).join();
-        call(() -> spec.handler().onStateReset());
-        for (KeyValue kv : now.kvs()) {
-          final WatchEvent e = new WatchEvent(WatchEvent.Type.PUT, kv, kv.modRevision());
-          call(() -> spec.handler().onStateChange(e));
-        }
-        from = now.revision() + 1;
-      } else {
-        from = localRevision() + 1;
+      if (hotWatch != null) {
+        hotWatch.close();
+        hotWatch = null;
       }
-      hotWatch = store.watch(prefix, from, new WatchListener() {
-        @Override
-        public void onEvent(WatchEvent event) {
-          executor.execute(() -> {
-            if (state == RoleState.STANDBY) {
-              call(() -> spec.handler().onStateChange(event));
-            }
-          });
+      hotFeedDown = true;
+      final String prefix = Keys.roleState(spec.name());
+      final Watch[] started = new Watch[1];
+      try {
+        final long from;
+        if (reset) {
+          final ReadResult now = store.range(prefix, ReadConsistency.STALE).join();
+          call(() -> spec.handler().onStateReset());
+          for (KeyValue kv : now.kvs()) {
+            final WatchEvent e = new WatchEvent(WatchEvent.Type.PUT, kv, kv.modRevision());
+            call(() -> spec.handler().onStateChange(e));
+          }
+          from = now.revision() + 1;
+        } else {
+          from = localRevision() + 1;
         }
+        started[0] = store.watch(prefix, from, new WatchListener() {
+          @Override
+          public void onEvent(WatchEvent event) {
+            executor.execute(() -> {
+              if (state == RoleState.STANDBY && hotWatch == started[0]) {
+                call(() -> spec.handler().onStateChange(event));
+              }
+            });
+          }
 
-        @Override
-        public void onError(BatonException error) {
-          LOG.warn("node {} role={}: HOT standby feed ended ({}); reloading the state", nodeId, spec.name(),
-              error.getMessage());
-          executor.execute(() -> {
-            if (state == RoleState.STANDBY && lifecycle.get() == Lifecycle.STARTED) {
-              startHotFeed(true);
-            }
-          });
-        }
-      });
+          @Override
+          public void onError(BatonException error) {
+            executor.execute(() -> {
+              if (hotWatch == started[0] && state == RoleState.STANDBY && lifecycle.get() == Lifecycle.STARTED) {
+                LOG.warn("node {} role={} epoch={}: HOT standby feed ended ({}); reloading the state", nodeId,
+                    spec.name(), lastEpoch, error.getMessage());
+                startHotFeed(true);
+              }
+            });
+          }
+        });
+      } catch (RuntimeException e) {
+        hotFeedFailures.failed("node " + nodeId + " role=" + spec.name() + " epoch=" + lastEpoch
+            + ": starting the HOT standby feed (the role is not activated here until it runs)", e);
+        retryHotFeed();
+        return;
+      }
+      hotWatch = started[0];
+      hotFeedDown = false;
+      hotFeedFailures.succeeded("node " + nodeId + " role=" + spec.name() + " epoch=" + lastEpoch
+          + ": HOT standby feed running again");
+    }
+
+    private void retryHotFeed() {
+      try {
+        watchdog.schedule(() -> executor.execute(() -> {
+          if (hotFeedDown && state == RoleState.STANDBY && lifecycle.get() == Lifecycle.STARTED) {
+            startHotFeed(true);
+          }
+        }), HOT_FEED_RETRY_NANOS, TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException closing) {
+        // closing: no feed any more
+      }
     }
 
     private long localRevision() {
