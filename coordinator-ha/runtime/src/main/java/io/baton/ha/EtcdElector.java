@@ -76,6 +76,13 @@ public final class EtcdElector implements Elector {
   private final java.util.Set<String> deleting = new java.util.HashSet<>();
   private boolean readInFlight;
   private final FailureRun readFailures = new FailureRun(LOG);
+  /**
+   * The highest etcd revision a read of the elections was served at, and since when reads come
+   * from a member behind it (0: they do not). Loop only.
+   */
+  private long readRevision;
+  private long behindSince;
+  private final long ttlNanos;
 
   /**
    * @param prefix      the elections' prefix: role {@code r} is election {@code <prefix>/r}
@@ -89,6 +96,7 @@ public final class EtcdElector implements Elector {
     this.prefix = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
     this.roles = List.copyOf(roles);
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.ttlNanos = ttl.toNanos();
     this.moveTimeoutNanos = moveTimeout.toNanos();
     if (ttl.compareTo(Duration.ofSeconds(2)) < 0) {
       throw new IllegalArgumentException("etcd lease TTL " + ttl.toMillis() + " ms is below etcd's minimum of 2 s");
@@ -171,6 +179,9 @@ public final class EtcdElector implements Elector {
         return;
       }
       readFailures.succeeded("node " + nodeId + ": etcd answers again");
+      if (behind(elections.values().stream().mapToLong(r -> r.join().revision()).min().orElse(readRevision))) {
+        return;
+      }
       final Map<String, KeyValue> seen = new java.util.HashMap<>();
       elections.forEach((role, read) -> {
         final ReadResult r = read.join();
@@ -188,6 +199,36 @@ public final class EtcdElector implements Elector {
       leaders = Map.copyOf(seen);
       moves.check(clock.nanoTime(), this::confirmedLeader);
     }));
+  }
+
+  /**
+   * Whether a read served at {@code revision} comes from a member behind the last one read (a member
+   * just back from a partition, say, still applying what it missed), and is to be ignored: its view
+   * is older than the one this node holds, and could show as leader a candidate whose key is gone
+   * already (a needless step-down). Reads stay monotonic that way. Should revisions stay behind for
+   * a whole TTL (an etcd cluster restored from a backup), the reads are taken as they are.
+   */
+  private boolean behind(long revision) {
+    if (revision >= readRevision) {
+      readRevision = revision;
+      behindSince = 0;
+      return false;
+    }
+    final long now = clock.nanoTime();
+    if (behindSince == 0) {
+      behindSince = now;
+      LOG.debug("node {}: ignoring a read of the elections at etcd revision {}, behind {} read before", nodeId, revision,
+          readRevision);
+      return true;
+    }
+    if (now - behindSince < ttlNanos) {
+      return true;
+    }
+    LOG.warn("node {}: etcd answers at revision {}, behind the {} it answered at before, for {} ms: taking its reads"
+        + " as they are (was the etcd cluster restored?)", nodeId, revision, readRevision, (now - behindSince) / 1_000_000);
+    readRevision = revision;
+    behindSince = 0;
+    return false;
   }
 
   /** Puts this node's candidate key if it has none in this session (the recipe's Campaign). */
