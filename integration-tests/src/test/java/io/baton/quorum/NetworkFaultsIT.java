@@ -48,12 +48,6 @@ class NetworkFaultsIT {
   void noDoubleActiveAndALinearizableHistory(String fault, String setup) throws Exception {
     QuorumCluster.assumeNamespaces();
     final boolean etcd = setup.equals("etcd");
-    // known liveness problem, not a safety one: after such a fault heals, etcd-backed nodes failed to agree on an
-    // active within 60 s in 1 of 3 clean runs (README, "On etcd, a Baton node that silently cannot reach one etcd
-    // member stalls"); until that is fixed these cases run only when asked
-    Assumptions.assumeTrue(!etcd || Boolean.getBoolean("baton.quorum.etcd-faults"), () -> "the etcd cases run with"
-        + " -Dbaton.quorum.etcd-faults=true: after a heal, etcd-backed nodes do not reliably agree within 60 s (known"
-        + " liveness issue, see the README)");
     final String placement = etcd ? "leader" : setup;
     cluster = new QuorumCluster(3, true, etcd, List.of("baton.placement=" + placement), QuorumCluster.SUITE);
     final JsonObject first = cluster.nodes.awaitAgreedActive(ROLE, AWAIT);

@@ -3,6 +3,7 @@ package io.baton.quorum;
 import com.google.protobuf.ByteString;
 import io.baton.ha.grpc.BatonGrpc;
 import io.baton.ha.grpc.Fence;
+import io.baton.ha.grpc.GetRequest;
 import io.baton.ha.grpc.PutRequest;
 import io.baton.testkit.Dirs;
 import io.baton.testkit.FaultReport;
@@ -250,20 +251,38 @@ final class QuorumCluster implements AutoCloseable {
    * reject it with FAILED_PRECONDITION (else: a violation). Waits for ready: a node may have just
    * been restarted, and its channel still backs off.
    */
-  void rejectsEverywhere(String role, long epoch) {
+  void rejectsEverywhere(String role, long epoch) throws InterruptedException {
     for (String id : nodes.ids()) {
       if (!nodes.isRunning(id)) {
         continue;
       }
-      final String key = "app/fenced-" + epoch + "-" + System.nanoTime();
-      try {
-        grpc(id).withWaitForReady().put(PutRequest.newBuilder().setKey(key).setValue(ByteString.copyFromUtf8("x"))
-            .setFence(Fence.newBuilder().setRole(role).setEpoch(epoch)).build());
-        invariant(false, "node %s accepted a write fenced by the deposed epoch %d of %s", id, epoch, role);
-      } catch (StatusRuntimeException e) {
-        invariant(e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION,
-            "a write fenced by the deposed epoch %d of %s, sent to %s, failed with %s %s instead of FAILED_PRECONDITION", epoch,
-            role, id, e.getStatus().getCode(), e.getStatus().getDescription());
+      // a node whose store cannot decide now (etcd: "no leader" just after a heal) answers UNAVAILABLE: that
+      // is no verdict, so ask again (with a new key) for up to 15 s; a fenced write can never apply later
+      // (its fence compare fails whenever it is applied), which the read of every key tried below confirms
+      final List<String> tried = new ArrayList<>();
+      final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+      while (true) {
+        final String key = "app/fenced-" + epoch + "-" + System.nanoTime();
+        tried.add(key);
+        try {
+          grpc(id).withWaitForReady().put(PutRequest.newBuilder().setKey(key).setValue(ByteString.copyFromUtf8("x"))
+              .setFence(Fence.newBuilder().setRole(role).setEpoch(epoch)).build());
+          invariant(false, "node %s accepted a write fenced by the deposed epoch %d of %s", id, epoch, role);
+        } catch (StatusRuntimeException e) {
+          final Status.Code code = e.getStatus().getCode();
+          if ((code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED) && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            continue;
+          }
+          invariant(code == Status.Code.FAILED_PRECONDITION,
+              "a write fenced by the deposed epoch %d of %s, sent to %s, failed with %s %s instead of FAILED_PRECONDITION",
+              epoch, role, id, code, e.getStatus().getDescription());
+          break;
+        }
+      }
+      for (String key : tried) {
+        invariant(grpc(id).withWaitForReady().get(GetRequest.newBuilder().setKey(key).build()).getKvsCount() == 0,
+            "a write fenced by the deposed epoch %d of %s, sent to %s, was applied (key %s exists)", epoch, role, id, key);
       }
     }
   }

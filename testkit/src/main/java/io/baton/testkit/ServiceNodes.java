@@ -140,9 +140,11 @@ public final class ServiceNodes implements AutoCloseable {
    */
   public Map<String, JsonObject> awaitAgreedActive(List<String> roles, Duration timeout) throws InterruptedException {
     final long deadline = System.nanoTime() + timeout.toNanos();
+    List<JsonObject> last = List.of();
     while (System.nanoTime() < deadline) {
       final List<String> running = ids().stream().filter(this::isRunning).toList();
       final List<JsonObject> all = running.stream().map(this::status).flatMap(Optional::stream).toList();
+      last = all;
       final Map<String, JsonObject> active = new LinkedHashMap<>();
       for (String role : roles) {
         all.stream().filter(s -> "ACTIVE".equals(s.getJsonObject("roles").getJsonObject(role).getString("state")))
@@ -155,8 +157,17 @@ public final class ServiceNodes implements AutoCloseable {
       }
       Thread.sleep(20);
     }
+    final StringBuilder seen = new StringBuilder();
+    for (JsonObject st : last) {
+      seen.append(seen.length() == 0 ? "" : "; ").append(st.getString("node")).append(":");
+      for (String role : roles) {
+        final JsonObject r = st.getJsonObject("roles").getJsonObject(role);
+        seen.append(" ").append(role).append(" ").append(r == null ? "?" : r.getString("state") + " epoch "
+            + r.getValue("epoch") + " active " + r.getString("active"));
+      }
+    }
     throw new IllegalStateException("no agreed active node for " + roles + " within " + timeout.toSeconds()
-        + " s; node logs are in " + dir);
+        + " s (last seen: " + (seen.length() == 0 ? "no node answered" : seen) + "); node logs are in " + dir);
   }
 
   /** The HTTP status of {@code path} on a running node (a health endpoint, say), or 0 if it does not answer. */
