@@ -58,16 +58,10 @@ class HotStandbyFeedTest {
 
   @Test
   void aStandbyWhoseStoreDoesNotAnswerAtTheTakeoverActivatesOnceItDoes() throws Exception {
-    startRoles();
-    final RaftNode active = awaitActive(null);
-    final RoleContext context = handlers.get(active.nodeId()).current();
-    context.store().put(context.statePrefix() + "a", "1".getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
-    for (RaftNode n : cluster.running()) {
-      if (n != active) {
-        Timing.waitUntil(n.nodeId() + "'s HOT feed is running", Duration.ofSeconds(10),
-            () -> stores.get(n.nodeId()).watches.size() > 0);
-        stores.get(n.nodeId()).failReads.set(4); // the reads before the activation fail
-      }
+    final RoleContext context = activeWithState();
+    final RaftNode active = cluster.node(context.node());
+    for (String id : standbys(active)) {
+      stores.get(id).failReads.set(4); // the reads before the activation fail
     }
     managers.remove(active.nodeId()).close();
     cluster.crash(active.nodeId());
@@ -93,15 +87,12 @@ class HotStandbyFeedTest {
 
   @Test
   void aFeedThatEndsWhileTheStoreCannotBeReadComesBackAndTheStandbyTakesOverWithEveryChange() throws Exception {
-    startRoles();
-    final RaftNode active = awaitActive(null);
-    final RoleContext context = handlers.get(active.nodeId()).current();
-    context.store().put(context.statePrefix() + "a", "1".getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
+    final RoleContext context = activeWithState();
+    final RaftNode active = cluster.node(context.node());
 
     // on both standbys: the next three reads fail, then the feed's watch ends
-    final List<String> standbys = cluster.running().stream().filter(n -> n != active).map(RaftNode::nodeId).toList();
+    final List<String> standbys = standbys(active);
     for (String id : standbys) {
-      Timing.waitUntil(id + "'s HOT feed is running", Duration.ofSeconds(10), () -> stores.get(id).watches.size() > 0);
       stores.get(id).failReads.set(3);
       stores.get(id).endWatches();
     }
@@ -118,6 +109,22 @@ class HotStandbyFeedTest {
     assertThat(handlers.get(next.nodeId()).stateAtActivation)
         .as("the restarted feed handed the standby every change, including the one made while it was down")
         .containsEntry(context.statePrefix() + "a", "1").containsEntry(context.statePrefix() + "b", "2");
+  }
+
+  /** Starts the roles on three nodes; the active has written key "a" of its state and each standby's feed runs. */
+  private RoleContext activeWithState() throws Exception {
+    startRoles();
+    final RaftNode active = awaitActive(null);
+    final RoleContext context = handlers.get(active.nodeId()).current();
+    context.store().put(context.statePrefix() + "a", "1".getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
+    for (String id : standbys(active)) {
+      Timing.waitUntil(id + "'s HOT feed is running", Duration.ofSeconds(10), () -> stores.get(id).watches.size() > 0);
+    }
+    return context;
+  }
+
+  private List<String> standbys(RaftNode active) {
+    return cluster.running().stream().filter(n -> n != active).map(RaftNode::nodeId).toList();
   }
 
   private RaftNode awaitActive(RaftNode not) {
