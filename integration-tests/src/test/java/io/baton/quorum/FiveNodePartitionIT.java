@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Five node processes in network namespaces (Ratis, leader placement) split 2 | 3 with the active
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Timeout;
  * history on all five nodes, from before the split until after the heal, is linearizable. With the
  * invariants of {@link QuorumCluster} throughout.
  */
+@ExtendWith(KeepLogsOnFailure.class)
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class FiveNodePartitionIT {
   private static final String ROLE = "rootcoord";

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -29,6 +30,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@link QuorumCluster}, and the puts and gets of clients on every node, from before the cut until
  * after the heal, are linearizable.
  */
+@ExtendWith(KeepLogsOnFailure.class)
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class IsolatedActiveIT {
   private static final String ROLE = "rootcoord";

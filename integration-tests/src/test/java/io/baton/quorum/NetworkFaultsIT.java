@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -28,6 +29,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * rejected by every node. The takeover time and the longest stretch without an active node are
  * printed and go to the suite's report, not asserted.
  */
+@ExtendWith(KeepLogsOnFailure.class)
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class NetworkFaultsIT {
   private static final String ROLE = "rootcoord";

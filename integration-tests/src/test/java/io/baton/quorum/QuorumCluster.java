@@ -88,6 +88,7 @@ final class QuorumCluster implements AutoCloseable {
    */
   QuorumCluster(int size, boolean namespaces, boolean etcd, List<String> properties, FaultReport report)
       throws IOException, InterruptedException {
+    failed = false; // a new test
     this.report = report;
     final List<String> ids = new ArrayList<>();
     for (int i = 1; i <= size; i++) {
@@ -327,6 +328,13 @@ final class QuorumCluster implements AutoCloseable {
     return count;
   }
 
+  /** Set by {@link KeepLogsOnFailure} when the running test failed: its cluster keeps the node logs. */
+  private static volatile boolean failed;
+
+  static void testFailed() {
+    failed = true;
+  }
+
   @Override
   public void close() {
     channels.values().forEach(ManagedChannel::shutdownNow);
@@ -337,8 +345,8 @@ final class QuorumCluster implements AutoCloseable {
     if (lab != null) {
       lab.close();
     }
-    if (Boolean.getBoolean("baton.quorum.keep-logs")) {
-      System.out.println("node logs kept in " + dir);
+    if (Boolean.getBoolean("baton.quorum.keep-logs") || failed) {
+      System.out.println("node logs kept in " + dir + (failed ? " (the test failed)" : ""));
     } else {
       Dirs.deleteRecursively(dir);
     }

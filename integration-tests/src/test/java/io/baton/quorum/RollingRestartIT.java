@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A rolling restart of all three node processes (SIGTERM, wait, start again, wait until ready),
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.Timeout;
  * leadership moves, is sent once more, to another node, after 2 s); every acknowledged write is
  * there at the end.
  */
+@ExtendWith(KeepLogsOnFailure.class)
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class RollingRestartIT {
   private static final String ROLE = "rootcoord";

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The long run behind {@code bin/soak --minutes N}: three node processes of the example service in
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.Test;
  * Settings: {@code baton.soak.minutes} (1 to 1440), {@code baton.soak.seed} (the faults' order;
  * printed), {@code baton.soak.placement} (leader or spread).
  */
+@ExtendWith(KeepLogsOnFailure.class)
 class SoakIT {
   private static final String ROLE = "rootcoord";
   private static final Duration AWAIT = Duration.ofSeconds(60);
