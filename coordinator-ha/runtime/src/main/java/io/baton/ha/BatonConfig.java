@@ -65,6 +65,7 @@ public interface BatonConfig {
      * backend; on etcd, talk to etcd. Turned off, its calls fail {@code UNIMPLEMENTED} saying so.
      */
     @WithDefault("true")
+    @io.smallrye.config.WithConverter(StrictBooleanConverter.class)
     boolean enabled();
   }
 

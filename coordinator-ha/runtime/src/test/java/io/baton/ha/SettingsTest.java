@@ -1,0 +1,121 @@
+package io.baton.ha;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.quarkus.runtime.configuration.DurationConverter;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every Baton property with a value it cannot take: the configuration is refused before anything
+ * starts, with an error that names the property and what it accepts. The configuration is built
+ * the way Quarkus builds it (SmallRye Config with Quarkus' duration syntax), then validated by
+ * {@link Settings}, as at start-up.
+ */
+class SettingsTest {
+  /** A valid 3-node Ratis configuration that each case changes in one place. */
+  private static Map<String, String> valid() {
+    final Map<String, String> p = new HashMap<>();
+    p.put("baton.node-id", "n1");
+    p.put("baton.peers", "n1=127.0.0.1:9001,n2=127.0.0.1:9002,n3=127.0.0.1:9003");
+    return p;
+  }
+
+  private static Settings settings(Map<String, String> properties) {
+    final SmallRyeConfig config = new SmallRyeConfigBuilder()
+        .withMapping(BatonConfig.class)
+        .withConverter(Duration.class, 200, new DurationConverter())
+        .withSources(new PropertiesConfigSource(properties, "test", 500))
+        .build();
+    return Settings.of(config.getConfigMapping(BatonConfig.class));
+  }
+
+  /** Applies {@code changes} ("key=value;key=value"; an empty value removes the key) to a valid configuration. */
+  private static Map<String, String> with(String changes) {
+    final Map<String, String> p = valid();
+    for (String change : changes.split(";")) {
+      final int eq = change.indexOf('=');
+      final String key = change.substring(0, eq).trim();
+      final String value = change.substring(eq + 1);
+      if (value.isEmpty()) {
+        p.remove(key);
+      } else {
+        p.put(key, value);
+      }
+    }
+    return p;
+  }
+
+  @Test
+  void theValidConfigurationAndTheDefaultsAreAccepted() {
+    final Settings s = settings(valid());
+    assertThat(s.backend()).isEqualTo(BatonConfig.Backend.RATIS);
+    assertThat(s.placement()).isEqualTo(Placement.leader());
+    assertThat(s.raft().peers()).hasSize(3);
+    assertThat(s.members().downAfter()).isGreaterThan(s.members().suspectAfter());
+    assertThat(settings(with("baton.backend=etcd;baton.etcd.endpoints=http://127.0.0.1:2379")).etcd().namespace())
+        .isEqualTo("/baton/" + io.baton.raft.RaftNodeOptions.DEFAULT_CLUSTER_NAME + "/");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      // the change                                                         | what the error must say
+      "baton.node-id=                                                       | baton.node-id |",
+      "baton.node-id=n7                                                     | baton.node-id|not among the peers",
+      "baton.peers=                                                         | baton.peers|id=host:port",
+      "baton.peers=n1=127.0.0.1                                             | baton.peers|",
+      "baton.peers=n1=127.0.0.1:9001,n1=127.0.0.1:9002                      | baton.peers|more than once",
+      "baton.backend=zookeeper                                              | baton.backend|etcd",
+      "baton.placement=anywhere                                             | baton.placement|spread",
+      "baton.raft.election-timeout-min=5ms                                  | baton.raft.election-timeout-min|10 ms",
+      "baton.raft.election-timeout-min=2s;baton.raft.election-timeout-max=1s | baton.raft.election-timeout-max|must exceed",
+      "baton.raft.request-timeout=100ms                                     | baton.raft.request-timeout|must exceed",
+      "baton.raft.snapshot-threshold=0                                      | baton.raft.snapshot-threshold|at least 1",
+      "baton.raft.watch-history=0                                           | baton.raft.watch-history|at least 1",
+      "baton.raft.watch-history=many                                        | baton.raft.watch-history|many",
+      "baton.raft.election-timeout-min=soon                                 | baton.raft.election-timeout-min|soon",
+      "baton.placement=spread;baton.spread.session-ttl=100ms                | baton.spread.session-ttl|minimum",
+      "baton.placement=spread;baton.spread.session-ttl=1500ms               | baton.spread.session-ttl|election timeout",
+      "baton.placement=spread;baton.spread.rebalance-after=-1s              | baton.spread.rebalance-after|negative",
+      "baton.backend=etcd                                                   | baton.etcd.endpoints|required",
+      "baton.backend=etcd;baton.etcd.endpoints=http://e:2379;baton.etcd.lease-ttl=1s | baton.etcd.lease-ttl|2 s",
+      "baton.backend=etcd;baton.etcd.endpoints=http://e:2379;baton.etcd.request-timeout=0s | baton.etcd.request-timeout|positive",
+      "baton.backend=etcd;baton.etcd.endpoints=http://e:2379;baton.placement=spread;baton.spread.session-ttl=1500ms | baton.spread.session-ttl|2 s",
+      "baton.members.suspect-after=0s                                       | baton.members.suspect-after|positive",
+      "baton.members.down-after=2s                                          | baton.members.down-after|must exceed",
+      "baton.members.check-interval=-1s                                     | baton.members.check-interval|positive",
+      "baton.roles.rootcoord.standby-mode=lukewarm                          | baton.roles.rootcoord.standby-mode|warm",
+      "baton.etcd-api.enabled=maybe                                         | baton.etcd-api.enabled|maybe",
+  })
+  void anInvalidValueIsRefusedWithAnErrorNamingThePropertyAndWhatItAccepts(String change, String property,
+      String accepts) {
+    assertThatThrownBy(() -> settings(with(change.trim().replace("\"", ""))))
+        .satisfies(e -> assertThat(messages(e)).contains(property.trim()).contains(accepts == null ? "" : accepts.trim()));
+  }
+
+  @Test
+  void theMembersRoleMustBeARoleOfTheNode() {
+    final Settings s = settings(with("baton.members.role=datacoord"));
+    assertThatThrownBy(() -> s.membersRole(List.of("querycoord", "rootcoord")))
+        .hasMessageContaining("baton.members.role").hasMessageContaining("querycoord");
+    assertThat(settings(valid()).membersRole(List.of("rootcoord", "querycoord"))).isEqualTo("querycoord");
+  }
+
+  /** The messages of {@code e} and its causes (SmallRye wraps conversion problems). */
+  private static String messages(Throwable e) {
+    final StringBuilder all = new StringBuilder();
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      all.append(t.getMessage()).append(" | ");
+    }
+    return all.toString();
+  }
+}
