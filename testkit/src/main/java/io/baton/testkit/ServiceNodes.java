@@ -32,6 +32,7 @@ public final class ServiceNodes implements AutoCloseable {
   private final List<String> properties;
   private String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
   private List<String> jvmOptions = List.of();
+  private int niceness;
   private NetworkLab lab;
 
   /**
@@ -62,6 +63,20 @@ public final class ServiceNodes implements AutoCloseable {
   public ServiceNodes jvm(String javaCommand, List<String> options) {
     this.java = javaCommand;
     this.jvmOptions = List.copyOf(options);
+    return this;
+  }
+
+  /**
+   * Runs the nodes started from now on at the scheduling priority {@code nice(1)} gives for
+   * {@code niceness} (0: as this process). On a machine where all nodes share a few cores, a node
+   * starting up (class loading, JIT compilation) takes CPU from the running ones, which it would
+   * not do on a host of its own; a positive niceness leaves the running nodes first.
+   */
+  public ServiceNodes niceness(int niceness) {
+    if (niceness < 0 || niceness > 19) {
+      throw new IllegalArgumentException("niceness must lie in 0..19, got " + niceness);
+    }
+    this.niceness = niceness;
     return this;
   }
 
@@ -100,6 +115,9 @@ public final class ServiceNodes implements AutoCloseable {
     raftPorts.forEach((peer, port) -> peers.append(peers.length() == 0 ? "" : ",").append(peer).append("=")
         .append(host(peer)).append(":").append(port));
     final List<String> cmd = new ArrayList<>(lab == null ? List.of() : lab.exec(id));
+    if (niceness > 0) {
+      cmd.addAll(List.of("nice", "-n", Integer.toString(niceness)));
+    }
     cmd.addAll(List.of(java, "-Xmx256m", "-XX:+UseSerialGC"));
     cmd.addAll(jvmOptions);
     cmd.addAll(extraOptions);
