@@ -386,6 +386,9 @@ public final class RaftNode implements AutoCloseable {
   private final ClientId localClientId = ClientId.randomId();
   private final java.util.concurrent.atomic.AtomicLong localCallIds = new java.util.concurrent.atomic.AtomicLong();
 
+  /** The term whose leader lease this node last held (positive) or saw lapse (negative); for the log. */
+  private final java.util.concurrent.atomic.AtomicLong leaseHeldInTerm = new java.util.concurrent.atomic.AtomicLong();
+
   private CompletableFuture<RaftClientReply> submitIfLeader(Message message, boolean read) {
     final RaftServer s = server;
     final RaftServer.Division d = divisionOrNull();
@@ -438,15 +441,26 @@ public final class RaftNode implements AutoCloseable {
     fresh.add(nodeId());
     // the lease runs from the *send* time of the newest request each follower answered (as Ratis'
     // own LeaderLease): the only basis that is safe without assuming the answer was instant
-    BatonRatisAccess.ackedSendAgesMs(d).forEach((peer, ageMs) -> {
+    final Map<String, Long> ages = BatonRatisAccess.ackedSendAgesMs(d);
+    ages.forEach((peer, ageMs) -> {
       if (ageMs < leaseMs) {
         fresh.add(peer);
       }
     });
     final RaftConfiguration conf = d.getRaftConf();
-    if (!hasMajority(conf.getCurrentPeers(), fresh) || !hasMajority(conf.getPreviousPeers(), fresh)
-        || info.getCurrentTerm() != term || !info.isLeader()) {
+    if (!hasMajority(conf.getCurrentPeers(), fresh) || !hasMajority(conf.getPreviousPeers(), fresh)) {
+      if (leaseHeldInTerm.getAndSet(-term) == term) {
+        LOG.warn("node {} role=leader epoch={}: leader lease lapsed: no majority answered a request sent in the last {} ms"
+            + " (ms since the send time of each follower's newest answered request: {}); acting as leader stops until"
+            + " one does", nodeId(), term, leaseMs, ages);
+      }
       return Leadership.NONE;
+    }
+    if (info.getCurrentTerm() != term || !info.isLeader()) {
+      return Leadership.NONE;
+    }
+    if (leaseHeldInTerm.getAndSet(term) == -term) {
+      LOG.info("node {} role=leader epoch={}: leader lease held again", nodeId(), term);
     }
     return new Leadership(true, term);
   }
