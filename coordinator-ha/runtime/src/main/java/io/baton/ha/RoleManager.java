@@ -448,7 +448,7 @@ public final class RoleManager implements AutoCloseable {
         return;
       }
       if (spec.standbyMode() == StandbyMode.HOT && hotFeedDown) {
-        logWait(epoch, "the HOT standby feed is down (it is being restarted)");
+        logWait(epoch, () -> "the HOT standby feed is down (it is being restarted)");
         retryLater(epoch, HOT_FEED_RETRY_NANOS); // the feed is restarted first (its retry is scheduled)
         return;
       }
@@ -462,7 +462,7 @@ public final class RoleManager implements AutoCloseable {
             lastProgressRequest = clock.nanoTime();
             hotWatch.requestProgress(); // etcd: confirm the feed is current even without events
           }
-          logWait(epoch, !caughtUp ? "the local replica is at revision " + applied + ", the role needs "
+          logWait(epoch, () -> !caughtUp ? "the local replica is at revision " + applied + ", the role needs "
               + elector.activationRevision(spec.name(), epoch) : "the HOT standby feed has delivered changes up to"
               + " revision " + (hotWatch.nextRevision() - 1) + " of the replica's " + applied);
           retryLater(epoch, 1_000_000L);
@@ -508,7 +508,7 @@ public final class RoleManager implements AutoCloseable {
     }
 
     /** Says, at most every 5 s, why a confirmed epoch waits for more than a second to be activated. */
-    private void logWait(long epoch, String why) {
+    private void logWait(long epoch, java.util.function.Supplier<String> why) {
       final long now = clock.nanoTime();
       if (waitingEpoch != epoch) {
         waitingEpoch = epoch;
@@ -517,7 +517,7 @@ public final class RoleManager implements AutoCloseable {
       } else if (now - waitingSince > 1_000_000_000L && now - lastWaitLog > 5_000_000_000L) {
         lastWaitLog = now;
         LOG.info("node {} role={} epoch={}: confirmed {} ms ago, not activated yet: {}", nodeId, spec.name(), epoch,
-            (now - waitingSince) / 1_000_000, why);
+            (now - waitingSince) / 1_000_000, why.get());
       }
     }
 
