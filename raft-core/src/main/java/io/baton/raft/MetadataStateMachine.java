@@ -71,6 +71,8 @@ final class MetadataStateMachine extends BaseStateMachine {
   private final java.util.function.BooleanSupplier leaseValid;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   private final java.util.concurrent.atomic.AtomicLong installedSnapshots = new java.util.concurrent.atomic.AtomicLong();
+  /** A backup placed in the storage directory to start from, until it is installed. */
+  private Backup restore;
 
   MetadataStateMachine(String node, int historyLimit, WatchHub watches, LeaseDeadlines deadlines,
       RequestValidator validator, Events events, java.util.function.BooleanSupplier leaseValid) {
@@ -90,8 +92,38 @@ final class MetadataStateMachine extends BaseStateMachine {
     getLifeCycle().startAndTransition(() -> {
       super.initialize(server, groupId, raftStorage);
       storage.init(raftStorage);
+      if (restore != null) {
+        installRestore();
+      }
       load(storage.getLatestSnapshot(), "restart");
     });
+  }
+
+  /** Starts this replica from {@code backup} (placed by {@link Backup#restoreInto}) unless it has a snapshot already. */
+  void restoreFrom(Backup backup) {
+    this.restore = backup;
+  }
+
+  /**
+   * Writes the placed backup as this replica's first snapshot, at the backup's log index in term
+   * 1, so that Ratis opens the log after it and a member without it gets it as a snapshot from the
+   * leader; then marks the placed file restored. (Term 1, not 0: Ratis counts a voter whose last
+   * entry has term 0 as one with an empty log, whose vote a candidate with commits does not take.) A replica that has a snapshot already (it crashed
+   * after writing it) only marks the file.
+   */
+  private void installRestore() throws IOException {
+    final Backup.Info info = restore.info();
+    if (storage.getLatestSnapshot() == null) {
+      writeSnapshotFile(TermIndex.valueOf(1, info.logIndex()), restore.state());
+      LOG.info("node {} role=follower epoch=0: restored backup {} of cluster '{}' (taken on node {} at {}):"
+          + " revision {}, log index {}, {} keys", node, restore.file().getFileName(), info.clusterName(), info.node(),
+          info.created(), info.revision(), info.logIndex(), info.keys());
+    }
+    final Path placed = restore.file();
+    Files.move(placed, placed.resolveSibling(placed.getFileName() + ".restored"), StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
+    fsyncDirectory(placed.getParent());
+    restore = null;
   }
 
   /** Ratis pauses the state machine before it installs a snapshot from the leader. */
@@ -162,24 +194,51 @@ final class MetadataStateMachine extends BaseStateMachine {
       }
       state.writeSnapshot(bytes);
     }
-    final File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
+    final File file = writeSnapshotFile(last, bytes.toByteArray());
+    LOG.info("node {}: wrote snapshot {} ({} bytes) at log index {}", node, file.getName(), bytes.size(),
+        last.getIndex());
+    return last.getIndex();
+  }
+
+  /** Writes a snapshot file (temporary file, fsync, atomic rename, MD5) and makes it the latest. */
+  private File writeSnapshotFile(TermIndex at, byte[] bytes) throws IOException {
+    final File file = storage.getSnapshotFile(at.getTerm(), at.getIndex());
     final Path tmp = file.toPath().resolveSibling(file.getName() + ".writing");
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING); OutputStream out = java.nio.channels.Channels.newOutputStream(ch)) {
-      bytes.writeTo(out);
+      out.write(bytes);
       out.flush();
       ch.force(true);
     }
     Files.move(tmp, file.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     fsyncDirectory(file.toPath().getParent());
     final var md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
-    storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
-    LOG.info("node {}: wrote snapshot {} ({} bytes) at log index {}", node, file.getName(), bytes.size(),
-        last.getIndex());
-    return last.getIndex();
+    storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), at));
+    return file;
   }
 
-  private static void fsyncDirectory(Path dir) {
+  /** This replica's whole state in the snapshot format, with what it reflects: one consistent point. */
+  record StateCopy(byte[] state, long revision, long appliedIndex, int keys) {}
+
+  StateCopy copyState() {
+    final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(1 << 16);
+    synchronized (state) {
+      try {
+        state.writeSnapshot(bytes);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);  // a ByteArrayOutputStream does not fail
+      }
+      return new StateCopy(bytes.toByteArray(), state.revision(), state.appliedIndex(), state.size());
+    }
+  }
+
+  long appliedIndex() {
+    synchronized (state) {
+      return state.appliedIndex();
+    }
+  }
+
+  static void fsyncDirectory(Path dir) {
     try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
       ch.force(true);
     } catch (IOException | UnsupportedOperationException e) {

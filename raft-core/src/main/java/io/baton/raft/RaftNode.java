@@ -8,6 +8,7 @@ import io.baton.store.NoQuorumException;
 import io.baton.store.SerialExecutor;
 import io.baton.store.StorageException;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -192,21 +193,41 @@ public final class RaftNode implements AutoCloseable {
     }
     final String mine = groupId.getUuid().toString();
     boolean found = false;
+    Path restore = null;
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path p : entries) {
         final String name = p.getFileName().toString();
         if (name.equals(mine)) {
           found = true;
-        } else if (name.matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")) {
+        } else if (isGroupDirectoryName(name)) {
           throw new StorageException(p, "node " + nodeId() + " storage directory holds another cluster's data"
               + " (Raft group " + name + "), not cluster '" + options.clusterName() + "' (group " + mine
               + "); use that cluster's name or another directory", null);
+        } else if (name.equals(Backup.restoreFileName(mine))) {
+          restore = p;
+        } else if (Backup.isRestoreFileName(name)) {
+          throw new StorageException(p, "node " + nodeId() + " storage directory holds a backup placed for another"
+              + " cluster, not cluster '" + options.clusterName() + "' (group " + mine + "); restore it with this"
+              + " cluster's name or start this node with the cluster name it was placed for", null);
         }
       }
     } catch (IOException e) {
       throw new StorageException(dir, "node " + nodeId() + " cannot list its storage directory: " + e, e);
     }
+    if (restore != null) {
+      if (options.join()) {
+        throw new StorageException(restore, "node " + nodeId() + " is to join a running cluster, which gives it its"
+            + " state; a placed backup is for the nodes that form a restored cluster: remove it or start without"
+            + " join", null);
+      }
+      stateMachine.restoreFrom(Backup.read(restore));
+    }
     return found ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT;
+  }
+
+  /** Whether a storage directory entry is a Raft group's directory (a cluster's data). */
+  static boolean isGroupDirectoryName(String name) {
+    return name.matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
   }
 
   private void checkPortFree() {
@@ -693,6 +714,56 @@ public final class RaftNode implements AutoCloseable {
     return new RaftStatus(nodeId(), RaftStatus.Role.of(info.getCurrentRole().name()), info.getCurrentTerm(),
         leader == null ? null : leader.toString(), d.getRaftLog().getLastCommittedIndex(),
         info.getLastAppliedIndex(), stateMachine.revision());
+  }
+
+  /**
+   * Writes a backup of the store to {@code out} (see {@link Backup}): this replica's whole state at
+   * one point that includes every write acknowledged before the call. A linearizable read through
+   * the leader says which log index the leader had applied; this replica waits (up to
+   * {@code requestTimeout}) until it has applied as much, then copies its state under its lock.
+   * Completes with what the backup holds once every byte was written to {@code out}; fails with
+   * {@link NoQuorumException} when the leader cannot be reached or this replica stays behind.
+   */
+  public CompletableFuture<Backup.Info> backup(OutputStream out) {
+    requireStarted();
+    return store.get(BACKUP_BARRIER_KEY, io.baton.store.ReadConsistency.LINEARIZABLE)
+        .thenCompose(read -> awaitApplied(read.appliedIndex(), System.nanoTime() + options.requestTimeout().toNanos()))
+        .thenApplyAsync(applied -> {
+          final MetadataStateMachine.StateCopy copy = stateMachine.copyState();
+          try {
+            final Backup.Info info = Backup.write(out, options.clusterName(), nodeId(), java.time.Instant.now(),
+                copy.revision(), copy.appliedIndex(), copy.keys(), copy.state());
+            LOG.info("node {}: wrote a backup at revision {}, log index {}: {} keys, {} bytes, sha256 {}", nodeId(),
+                info.revision(), info.logIndex(), info.keys(), info.bytes(), info.sha256());
+            return info;
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException("node " + nodeId() + " cannot write the backup: " + e, e);
+          }
+        }, callbacks);
+  }
+
+  /** A key whose linearizable read marks the point a backup must include (it is only read). */
+  private static final String BACKUP_BARRIER_KEY = "baton/backup-barrier";
+
+  private CompletableFuture<Long> awaitApplied(long index, long deadlineNanos) {
+    final long applied = stateMachine.appliedIndex();
+    if (applied >= index) {
+      return CompletableFuture.completedFuture(applied);
+    }
+    if (System.nanoTime() - deadlineNanos > 0) {
+      return CompletableFuture.failedFuture(new NoQuorumException("node " + nodeId() + " has applied log index "
+          + applied + ", not yet the leader's " + index + ", after " + options.requestTimeout().toMillis()
+          + " ms; take the backup on the leader or a caught-up node", null));
+    }
+    final CompletableFuture<Long> next = new CompletableFuture<>();
+    timer.schedule(() -> awaitApplied(index, deadlineNanos).whenComplete((v, e) -> {
+      if (e != null) {
+        next.completeExceptionally(e);
+      } else {
+        next.complete(v);
+      }
+    }), 1, TimeUnit.MILLISECONDS);
+    return next;
   }
 
   /** How many snapshots this node installed from a leader to catch up, since start. */
