@@ -52,6 +52,16 @@ public interface Backend extends AutoCloseable {
   default void onNodeGone(java.util.function.Consumer<String> listener) {
   }
 
+  /**
+   * Writes a backup of the store to {@code out} (Ratis: {@link io.baton.raft.RaftNode#backup}).
+   * The etcd backend fails with {@link UnsupportedOperationException}: etcd's own
+   * {@code etcdctl snapshot save} backs up an etcd cluster.
+   */
+  default CompletableFuture<io.baton.raft.Backup.Info> backup(java.io.OutputStream out) {
+    return CompletableFuture.failedFuture(new UnsupportedOperationException("the " + name()
+        + " backend has no Baton backup: back up its etcd cluster with 'etcdctl snapshot save'"));
+  }
+
   /** The Raft part of the node status; absent on backends without Raft. */
   Optional<NodeStatus.Raft> raftStatus();
 

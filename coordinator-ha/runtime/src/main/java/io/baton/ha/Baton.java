@@ -374,6 +374,14 @@ public class Baton implements NodeStatusSource {
     return roles.transfer(role, target);
   }
 
+  /**
+   * Writes a backup of the store to {@code out}: a consistent copy that includes every write
+   * acknowledged before the call (see {@link io.baton.raft.Backup}); Ratis backend only.
+   */
+  public CompletableFuture<io.baton.raft.Backup.Info> backup(java.io.OutputStream out) {
+    return requireStarted().backup(out);
+  }
+
   /** A store view whose writes are fenced by {@code role}'s {@code epoch} (see {@link RoleManager#fencedStore}). */
   public MetadataStore fencedStore(String role, long epoch) {
     requireStarted();

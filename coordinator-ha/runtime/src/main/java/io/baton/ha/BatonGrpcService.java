@@ -200,6 +200,37 @@ public class BatonGrpcService extends BatonGrpc.BatonImplBase {
     stream.setOnCancelHandler(watch::close);
   }
 
+  /** Chunks of a backup: it is taken whole in memory (the state is), then sent in pieces under the message limit. */
+  static final int BACKUP_CHUNK_BYTES = 1 << 20;
+
+  @Override
+  public void backup(io.baton.ha.grpc.BackupRequest request, StreamObserver<io.baton.ha.grpc.BackupChunk> out) {
+    final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(1 << 16);
+    final CompletableFuture<io.baton.raft.Backup.Info> backup;
+    try {
+      backup = baton.backup(bytes);
+    } catch (RuntimeException e) {
+      out.onError(statusOf(e));
+      return;
+    }
+    backup.whenComplete((info, error) -> {
+      if (error != null) {
+        out.onError(statusOf(error));
+        return;
+      }
+      final byte[] content = bytes.toByteArray();
+      for (int from = 0; from < content.length; from += BACKUP_CHUNK_BYTES) {
+        out.onNext(io.baton.ha.grpc.BackupChunk.newBuilder()
+            .setData(ByteString.copyFrom(content, from, Math.min(BACKUP_CHUNK_BYTES, content.length - from))).build());
+      }
+      out.onNext(io.baton.ha.grpc.BackupChunk.newBuilder().setInfo(io.baton.ha.grpc.BackupInfo.newBuilder()
+          .setClusterName(info.clusterName()).setClusterId(info.clusterId()).setNode(info.node())
+          .setCreatedMillis(info.created().toEpochMilli()).setRevision(info.revision()).setLogIndex(info.logIndex())
+          .setKeys(info.keys()).setBytes(info.bytes()).setSha256(info.sha256())).build());
+      out.onCompleted();
+    });
+  }
+
   @Override
   public void registerMember(RegisterMemberRequest request, StreamObserver<RegisterMemberResponse> out) {
     call(out, () -> baton.members().register(request.getMember(), request.getAddress())
@@ -252,6 +283,8 @@ public class BatonGrpcService extends BatonGrpc.BatonImplBase {
       return as.apply(Status.INVALID_ARGUMENT);
     } else if (e instanceof IllegalStateException) {
       return as.apply(Status.FAILED_PRECONDITION);
+    } else if (e instanceof UnsupportedOperationException) {
+      return as.apply(Status.UNIMPLEMENTED);
     }
     return as.apply(Status.INTERNAL);
   }

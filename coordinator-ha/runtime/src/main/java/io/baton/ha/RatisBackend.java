@@ -103,6 +103,11 @@ public final class RatisBackend implements Backend {
   }
 
   @Override
+  public CompletableFuture<io.baton.raft.Backup.Info> backup(java.io.OutputStream out) {
+    return node.backup(out);
+  }
+
+  @Override
   public void onNodeGone(java.util.function.Consumer<String> listener) {
     node.addPeerGoneListener(listener);
   }
