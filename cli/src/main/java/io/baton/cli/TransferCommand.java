@@ -1,0 +1,73 @@
+package io.baton.cli;
+
+import io.baton.ha.grpc.BatonGrpc;
+import io.baton.ha.grpc.RoleStatus;
+import io.baton.ha.grpc.StatusRequest;
+import io.baton.ha.grpc.TransferRoleRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.vertx.core.json.JsonObject;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code baton transfer <role> [--to node]}: a planned move of a role. */
+@Command(name = "transfer", mixinStandardHelpOptions = true,
+    description = "Moves a role to another node and returns once that node holds it (a newer epoch is committed).")
+final class TransferCommand implements Callable<Integer> {
+  @ParentCommand
+  BatonCli cli;
+
+  @Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "ROLE", description = "The role to move.")
+  String role;
+
+  @Option(names = "--to", paramLabel = "NODE",
+      description = "The node to move it to. Default: the first endpoint whose node is a standby for the role.")
+  String target;
+
+  @Override
+  public Integer call() {
+    final String to = target != null ? target : firstStandby();
+    final long started = System.nanoTime();
+    cli.onFirstAnswering(channel -> BatonGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(cli.timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .transferRole(TransferRoleRequest.newBuilder().setRole(role).setTarget(to).build()));
+    final long millis = (System.nanoTime() - started) / 1_000_000;
+    final var out = spec.commandLine().getOut();
+    if (cli.output == BatonCli.Output.json) {
+      out.println(new JsonObject().put("role", role).put("to", to).put("millis", millis).encode());
+    } else {
+      out.printf("role %s moved to %s (%d ms)%n", role, to, millis);
+    }
+    return BatonCli.OK;
+  }
+
+  /** The node of the first endpoint that reports {@code role} as STANDBY. */
+  private String firstStandby() {
+    for (String endpoint : cli.endpoints) {
+      final ManagedChannel channel = BatonCli.channel(endpoint);
+      try {
+        final var status = BatonGrpc.newBlockingStub(channel)
+            .withDeadlineAfter(cli.timeout.toMillis(), TimeUnit.MILLISECONDS).status(StatusRequest.getDefaultInstance());
+        for (RoleStatus r : status.getRolesList()) {
+          if (r.getRole().equals(role) && r.getState().equals("STANDBY")) {
+            return status.getNode();
+          }
+        }
+      } catch (StatusRuntimeException e) {
+        // this endpoint cannot tell: ask the next
+      } finally {
+        BatonCli.close(channel);
+      }
+    }
+    throw new IllegalArgumentException("no endpoint's node is a standby for role '" + role
+        + "'; name the target with --to (and list every node in --endpoints)");
+  }
+}
