@@ -6,6 +6,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -224,6 +226,49 @@ public final class ServiceNodes implements AutoCloseable {
     if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
       throw new IOException("kill -" + signal + " of node " + id + " failed");
     }
+  }
+
+  /**
+   * Sets node {@code id}'s running process to {@code niceness} ({@code renice(1)}); lowering it
+   * below the process's current niceness needs root.
+   */
+  public void renice(String id, int niceness) throws IOException, InterruptedException {
+    final Process r = new ProcessBuilder("renice", "-n", Integer.toString(niceness), "-p",
+        String.valueOf(processes.get(id).pid())).redirectErrorStream(true).start();
+    final String output = new String(r.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    if (!r.waitFor(10, TimeUnit.SECONDS) || r.exitValue() != 0) {
+      throw new IOException("renice -n " + niceness + " of node " + id + " failed: " + output);
+    }
+  }
+
+  /**
+   * Waits until node {@code id}'s process used less than {@code cores} CPU cores on average over
+   * one {@code window} (from {@code /proc/<pid>/stat}, Linux only), for at most {@code timeout};
+   * returns the last window's average. A JVM that has just started keeps compiling for a while
+   * after it is ready.
+   */
+  public double awaitQuiet(String id, double cores, Duration window, Duration timeout) throws IOException,
+      InterruptedException {
+    final long pid = processes.get(id).pid();
+    final long deadline = System.nanoTime() + timeout.toNanos();
+    double used;
+    do {
+      final long t0 = System.nanoTime();
+      final long cpu0 = cpuTicks(pid);
+      Thread.sleep(window.toMillis());
+      used = (cpuTicks(pid) - cpu0) / (double) CLOCK_TICKS_PER_SECOND / ((System.nanoTime() - t0) / 1e9);
+    } while (used >= cores && System.nanoTime() < deadline);
+    return used;
+  }
+
+  /** USER_HZ: the unit of /proc/<pid>/stat's times, 100 on every Linux architecture Baton runs on. */
+  private static final int CLOCK_TICKS_PER_SECOND = 100;
+
+  private static long cpuTicks(long pid) throws IOException {
+    final String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+    // the fields after the command name (which may hold spaces) start after its closing parenthesis
+    final String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15 of the whole line)
   }
 
   /** SIGKILL, or with {@code graceful} SIGTERM (the node hands its roles over first); does not wait for a graceful exit. */
