@@ -24,8 +24,6 @@ import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** {@code baton get|put|del|watch}: the metadata store, for debugging. Values are shown as UTF-8. */
 final class KvCommands {
@@ -44,13 +42,7 @@ final class KvCommands {
   }
 
   @Command(name = "get", mixinStandardHelpOptions = true, description = "Reads a key, or every key under a prefix.")
-  static final class Get implements Callable<Integer> {
-    @ParentCommand
-    BatonCli cli;
-
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
+  static final class Get extends CliCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "KEY")
     String key;
 
@@ -62,13 +54,13 @@ final class KvCommands {
 
     @Override
     public Integer call() {
-      final ReadResponse r = cli.onFirstAnswering(channel -> {
-        final var stub = BatonGrpc.newBlockingStub(channel).withDeadlineAfter(cli.timeout.toMillis(), TimeUnit.MILLISECONDS);
+      final ReadResponse r = cli().onFirstAnswering(channel -> {
+        final var stub = BatonGrpc.newBlockingStub(channel).withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS);
         return prefix ? stub.range(RangeRequest.newBuilder().setPrefix(key).setStale(stale).build())
             : stub.get(GetRequest.newBuilder().setKey(key).setStale(stale).build());
       });
-      final PrintWriter out = spec.commandLine().getOut();
-      if (cli.output == BatonCli.Output.json) {
+      final PrintWriter out = out();
+      if (jsonOutput()) {
         final JsonArray kvs = new JsonArray();
         r.getKvsList().forEach(kv -> kvs.add(json(kv)));
         out.println(new JsonObject().put("revision", r.getRevision()).put("kvs", kvs).encodePrettily());
@@ -82,13 +74,7 @@ final class KvCommands {
   }
 
   @Command(name = "put", mixinStandardHelpOptions = true, description = "Writes a key (unfenced).")
-  static final class Put implements Callable<Integer> {
-    @ParentCommand
-    BatonCli cli;
-
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
+  static final class Put extends CliCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "KEY")
     String key;
 
@@ -97,38 +83,32 @@ final class KvCommands {
 
     @Override
     public Integer call() {
-      final WriteResponse w = cli.onFirstAnswering(channel -> BatonGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(cli.timeout.toMillis(), TimeUnit.MILLISECONDS)
+      final WriteResponse w = cli().onFirstAnswering(channel -> BatonGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS)
           .put(PutRequest.newBuilder().setKey(key).setValue(ByteString.copyFromUtf8(value)).build()));
-      printWrite(cli, spec, w);
+      printWrite(this, w);
       return BatonCli.OK;
     }
   }
 
   @Command(name = "del", mixinStandardHelpOptions = true, description = "Deletes a key (unfenced).")
-  static final class Del implements Callable<Integer> {
-    @ParentCommand
-    BatonCli cli;
-
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
+  static final class Del extends CliCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "KEY")
     String key;
 
     @Override
     public Integer call() {
-      final WriteResponse w = cli.onFirstAnswering(channel -> BatonGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(cli.timeout.toMillis(), TimeUnit.MILLISECONDS)
+      final WriteResponse w = cli().onFirstAnswering(channel -> BatonGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS)
           .delete(DeleteRequest.newBuilder().setKey(key).build()));
-      printWrite(cli, spec, w);
+      printWrite(this, w);
       return BatonCli.OK;
     }
   }
 
-  private static void printWrite(BatonCli cli, picocli.CommandLine.Model.CommandSpec spec, WriteResponse w) {
-    final PrintWriter out = spec.commandLine().getOut();
-    if (cli.output == BatonCli.Output.json) {
+  private static void printWrite(CliCommand command, WriteResponse w) {
+    final PrintWriter out = command.out();
+    if (command.jsonOutput()) {
       out.println(new JsonObject().put("revision", w.getRevision()).encode());
     } else {
       out.println("OK, revision " + w.getRevision());
@@ -138,13 +118,7 @@ final class KvCommands {
   @Command(name = "watch", mixinStandardHelpOptions = true,
       description = "Prints every change under a prefix, from a revision on, until --count events or --for elapsed "
           + "(or until interrupted).")
-  static final class WatchCommand implements Callable<Integer> {
-    @ParentCommand
-    BatonCli cli;
-
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
+  static final class WatchCommand extends CliCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "PREFIX", defaultValue = "")
     String prefix;
 
@@ -161,9 +135,9 @@ final class KvCommands {
 
     @Override
     public Integer call() {
-      final PrintWriter out = spec.commandLine().getOut();
+      final PrintWriter out = out();
       final long[] seen = {0};
-      final Integer code = cli.onFirstAnswering(channel -> {
+      final Integer code = cli().onFirstAnswering(channel -> {
         final Context.CancellableContext context = Context.current().withCancellation();
         try {
           return context.call(() -> {
@@ -177,7 +151,7 @@ final class KvCommands {
               while ((count == null || seen[0] < count) && events.hasNext()) {
                 final WatchEvent e = events.next();
                 seen[0]++;
-                if (cli.output == BatonCli.Output.json) {
+                if (jsonOutput()) {
                   out.println(new JsonObject().put("type", e.getType().name()).put("revision", e.getRevision())
                       .put("kv", json(e.getKv())).encode());
                 } else {

@@ -22,17 +22,12 @@ import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** {@code baton snapshot save|status|restore}: backups of a cluster's store. */
 @Command(name = "snapshot", mixinStandardHelpOptions = true,
     description = "Back up a cluster's store, verify a backup, restore one into a new cluster.",
     subcommands = {SnapshotCommand.Save.class, SnapshotCommand.Status.class, SnapshotCommand.Restore.class})
 final class SnapshotCommand {
-  @ParentCommand
-  BatonCli cli;
-
   static JsonObject json(Backup.Info info) {
     return new JsonObject().put("clusterName", info.clusterName()).put("clusterId", info.clusterId())
         .put("node", info.node()).put("created", info.created().toString()).put("revision", info.revision())
@@ -40,8 +35,9 @@ final class SnapshotCommand {
         .put("sha256", info.sha256());
   }
 
-  static void print(BatonCli cli, PrintWriter out, Path file, Backup.Info info) {
-    if (cli.output == BatonCli.Output.json) {
+  static void print(CliCommand command, Path file, Backup.Info info) {
+    final PrintWriter out = command.out();
+    if (command.jsonOutput()) {
       out.println(json(info).put("file", file.toString()).encodePrettily());
     } else {
       out.printf("%s: cluster '%s' (id %s), taken on node %s at %s%n  revision %d, log index %d, %d keys, %d bytes,"
@@ -53,23 +49,17 @@ final class SnapshotCommand {
   @Command(name = "save", mixinStandardHelpOptions = true,
       description = "Writes a consistent backup of the store (every write acknowledged before the call is in it) to FILE,"
           + " verifies it, and prints its revision, cluster id and checksum.")
-  static final class Save implements Callable<Integer> {
-    @ParentCommand
-    SnapshotCommand parent;
-
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
+  static final class Save extends CliCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE")
     Path file;
 
     @Override
     public Integer call() throws IOException {
-      final BatonCli cli = parent.cli;
+      final BatonCli cli = cli();
       final Path partial = file.resolveSibling(file.getFileName() + ".part");
-      final BackupChunk last = cli.onFirstAnswering(channel -> {
+      final BackupChunk last = cli().onFirstAnswering(channel -> {
         final Iterator<BackupChunk> chunks = BatonGrpc.newBlockingStub(channel)
-            .withDeadlineAfter(cli.timeout.toMillis(), TimeUnit.MILLISECONDS).backup(BackupRequest.getDefaultInstance());
+            .withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS).backup(BackupRequest.getDefaultInstance());
         try (FileChannel ch = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
             StandardOpenOption.TRUNCATE_EXISTING); OutputStream out = Channels.newOutputStream(ch)) {
           BackupChunk chunk = null;
@@ -100,26 +90,20 @@ final class SnapshotCommand {
             + " wrote (sha256 " + last.getInfo().getSha256() + ")");
       }
       Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      print(cli, spec.commandLine().getOut(), file, info);
+      print(this, file, info);
       return BatonCli.OK;
     }
   }
 
   @Command(name = "status", mixinStandardHelpOptions = true,
       description = "Verifies a backup file (format, length, SHA-256, the state inside) and prints what it holds.")
-  static final class Status implements Callable<Integer> {
-    @ParentCommand
-    SnapshotCommand parent;
-
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
+  static final class Status extends CliCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE")
     Path file;
 
     @Override
     public Integer call() {
-      print(parent.cli, spec.commandLine().getOut(), file, Backup.read(file).info());
+      print(this, file, Backup.read(file).info());
       return BatonCli.OK;
     }
   }
@@ -129,13 +113,7 @@ final class SnapshotCommand {
           + " (another cluster name, so a new cluster id). Each node then starts from it: same keys and revisions,"
           + " and every revision (so every fencing epoch) written afterwards is above the backup's. Run it for every"
           + " node of the new cluster before their first start.")
-  static final class Restore implements Callable<Integer> {
-    @ParentCommand
-    SnapshotCommand parent;
-
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
+  static final class Restore extends CliCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE")
     Path file;
 
@@ -150,19 +128,19 @@ final class SnapshotCommand {
 
     @Override
     public Integer call() {
-      final BatonCli cli = parent.cli;
+      final BatonCli cli = cli();
       final Backup backup = Backup.read(file);
-      final PrintWriter out = spec.commandLine().getOut();
+      final PrintWriter out = out();
       final io.vertx.core.json.JsonArray placed = new io.vertx.core.json.JsonArray();
       for (Path dir : storageDirs) {
         final Path p = backup.restoreInto(dir, clusterName);
         placed.add(p.toString());
-        if (cli.output == BatonCli.Output.text) {
+        if (!jsonOutput()) {
           out.printf("placed %s: the node with storage %s starts cluster '%s' from revision %d%n", p.getFileName(), dir,
               clusterName, backup.info().revision());
         }
       }
-      if (cli.output == BatonCli.Output.json) {
+      if (jsonOutput()) {
         out.println(json(backup.info()).put("file", file.toString()).put("newClusterName", clusterName)
             .put("placed", placed).encodePrettily());
       }

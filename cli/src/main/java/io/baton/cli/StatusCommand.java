@@ -14,28 +14,20 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** {@code baton status}: every endpoint's node, its Raft state and lag, its roles and epochs, the members. */
 @Command(name = "status", mixinStandardHelpOptions = true,
     description = "Every endpoint's node: Raft term, leader, commit and applied index, lag behind the leader; "
         + "each role's active node and epoch; the members the active node monitors.")
-final class StatusCommand implements Callable<Integer> {
-  @ParentCommand
-  BatonCli cli;
-
-  @Spec
-  picocli.CommandLine.Model.CommandSpec spec;
-
+final class StatusCommand extends CliCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     final Map<String, Object> answers = new LinkedHashMap<>(); // endpoint -> StatusResponse or error text
-    for (String endpoint : cli.endpoints) {
+    for (String endpoint : cli().endpoints) {
       final ManagedChannel channel = BatonCli.channel(endpoint);
       try {
         answers.put(endpoint, BatonGrpc.newBlockingStub(channel)
-            .withDeadlineAfter(cli.timeout.toMillis(), TimeUnit.MILLISECONDS).status(StatusRequest.getDefaultInstance()));
+            .withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS).status(StatusRequest.getDefaultInstance()));
       } catch (StatusRuntimeException e) {
         answers.put(endpoint, BatonCli.describe(e));
       } finally {
@@ -45,8 +37,8 @@ final class StatusCommand implements Callable<Integer> {
     final long leaderCommit = answers.values().stream().filter(StatusResponse.class::isInstance)
         .map(StatusResponse.class::cast).filter(s -> s.hasRaft() && s.getNode().equals(s.getRaft().getLeader()))
         .mapToLong(s -> s.getRaft().getCommitIndex()).max().orElse(-1);
-    final var out = spec.commandLine().getOut();
-    if (cli.output == BatonCli.Output.json) {
+    final var out = out();
+    if (jsonOutput()) {
       out.println(json(answers, leaderCommit).encodePrettily());
     } else {
       text(answers, leaderCommit, out);

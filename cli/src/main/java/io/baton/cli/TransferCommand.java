@@ -12,19 +12,11 @@ import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** {@code baton transfer <role> [--to node]}: a planned move of a role. */
 @Command(name = "transfer", mixinStandardHelpOptions = true,
     description = "Moves a role to another node and returns once that node holds it (a newer epoch is committed).")
-final class TransferCommand implements Callable<Integer> {
-  @ParentCommand
-  BatonCli cli;
-
-  @Spec
-  picocli.CommandLine.Model.CommandSpec spec;
-
+final class TransferCommand extends CliCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "ROLE", description = "The role to move.")
   String role;
 
@@ -36,12 +28,12 @@ final class TransferCommand implements Callable<Integer> {
   public Integer call() {
     final String to = target != null ? target : firstStandby();
     final long started = System.nanoTime();
-    cli.onFirstAnswering(channel -> BatonGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(cli.timeout.toMillis(), TimeUnit.MILLISECONDS)
+    cli().onFirstAnswering(channel -> BatonGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS)
         .transferRole(TransferRoleRequest.newBuilder().setRole(role).setTarget(to).build()));
     final long millis = (System.nanoTime() - started) / 1_000_000;
-    final var out = spec.commandLine().getOut();
-    if (cli.output == BatonCli.Output.json) {
+    final var out = out();
+    if (jsonOutput()) {
       out.println(new JsonObject().put("role", role).put("to", to).put("millis", millis).encode());
     } else {
       out.printf("role %s moved to %s (%d ms)%n", role, to, millis);
@@ -51,11 +43,11 @@ final class TransferCommand implements Callable<Integer> {
 
   /** The node of the first endpoint that reports {@code role} as STANDBY. */
   private String firstStandby() {
-    for (String endpoint : cli.endpoints) {
+    for (String endpoint : cli().endpoints) {
       final ManagedChannel channel = BatonCli.channel(endpoint);
       try {
         final var status = BatonGrpc.newBlockingStub(channel)
-            .withDeadlineAfter(cli.timeout.toMillis(), TimeUnit.MILLISECONDS).status(StatusRequest.getDefaultInstance());
+            .withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS).status(StatusRequest.getDefaultInstance());
         for (RoleStatus r : status.getRolesList()) {
           if (r.getRole().equals(role) && r.getState().equals("STANDBY")) {
             return status.getNode();
