@@ -25,7 +25,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "baton", mixinStandardHelpOptions = true, version = "baton 0.1.0",
     description = "Operate a Baton cluster through its nodes' gRPC API.",
     subcommands = {StatusCommand.class, TransferCommand.class, KvCommands.Get.class, KvCommands.Put.class,
-        KvCommands.Del.class, KvCommands.WatchCommand.class, SnapshotCommand.class},
+        KvCommands.Del.class, KvCommands.WatchCommand.class, SnapshotCommand.class, PeerCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:done", "1:a node refused or failed the call (its gRPC status is printed)", "2:bad usage",
         "3:a backup file or storage directory is unusable", "4:no endpoint answered"})

@@ -36,6 +36,7 @@ public final class ServiceNodes implements AutoCloseable {
   private List<String> jvmOptions = List.of();
   private int niceness;
   private NetworkLab lab;
+  private java.util.Set<String> bootstrapPeers;
 
   /**
    * @param app        the packaged service ({@code quarkus-app/quarkus-run.jar})
@@ -59,6 +60,16 @@ public final class ServiceNodes implements AutoCloseable {
       raftPorts.put(id, Ports.free());
       httpPorts.put(id, Ports.free());
     }
+  }
+
+  /**
+   * The peers that nodes started from now on list in {@code baton.peers}: {@code ids} (default:
+   * every node), and each node its own address. A node left out can then join the running
+   * cluster ({@code -Dbaton.raft.join=true}, then added as a peer).
+   */
+  public ServiceNodes bootstrapPeers(List<String> ids) {
+    this.bootstrapPeers = new java.util.LinkedHashSet<>(ids);
+    return this;
   }
 
   /** The java launcher and JVM options for nodes started from now on. */
@@ -114,8 +125,11 @@ public final class ServiceNodes implements AutoCloseable {
   /** Starts node {@code id} with {@code extraOptions} added to its JVM options. */
   public void start(String id, List<String> extraOptions) throws IOException {
     final StringBuilder peers = new StringBuilder();
-    raftPorts.forEach((peer, port) -> peers.append(peers.length() == 0 ? "" : ",").append(peer).append("=")
-        .append(host(peer)).append(":").append(port));
+    raftPorts.forEach((peer, port) -> {
+      if (bootstrapPeers == null || bootstrapPeers.contains(peer) || peer.equals(id)) {
+        peers.append(peers.length() == 0 ? "" : ",").append(peer).append("=").append(host(peer)).append(":").append(port);
+      }
+    });
     final List<String> cmd = new ArrayList<>(lab == null ? List.of() : lab.exec(id));
     if (niceness > 0) {
       cmd.addAll(List.of("nice", "-n", Integer.toString(niceness)));
@@ -211,6 +225,37 @@ public final class ServiceNodes implements AutoCloseable {
   }
 
   /** The HTTP (and gRPC) port of node {@code id}. */
+  /** Node {@code id}'s Raft port. */
+  public int raftPort(String id) {
+    return raftPorts.get(id);
+  }
+
+  /**
+   * The TCP ports node {@code id}'s running process listens on, from {@code ss -ltnp} (Linux,
+   * iproute2): every port, including ones a library opens that the node's settings do not name.
+   */
+  public List<Integer> listeningPorts(String id) throws IOException, InterruptedException {
+    final List<String> cmd = new ArrayList<>(lab == null ? List.of() : lab.exec(id));
+    cmd.addAll(List.of("ss", "-Hltnp"));
+    final Process ss = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    final String out = new String(ss.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!ss.waitFor(10, TimeUnit.SECONDS) || ss.exitValue() != 0) {
+      throw new IOException("ss -ltnp failed: " + out);
+    }
+    final String pid = "pid=" + processes.get(id).pid() + ",";
+    final List<Integer> ports = new ArrayList<>();
+    for (String line : out.split("\n")) {
+      if (line.contains(pid)) {
+        final String local = line.trim().split("\\s+")[3]; // State Recv-Q Send-Q Local:Port Peer:Port Process
+        final int port = Integer.parseInt(local.substring(local.lastIndexOf(':') + 1));
+        if (!ports.contains(port)) {
+          ports.add(port);
+        }
+      }
+    }
+    return ports;
+  }
+
   public int httpPort(String id) {
     return httpPorts.get(id);
   }

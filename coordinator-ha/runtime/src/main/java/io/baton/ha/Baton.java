@@ -382,6 +382,44 @@ public class Baton implements NodeStatusSource {
     return requireStarted().backup(out);
   }
 
+  /** The Raft voting peers in this node's current configuration (Ratis backend). */
+  public List<io.baton.raft.Peer> peers() {
+    return raftNode().members();
+  }
+
+  /**
+   * Adds a voting peer: a node started with {@code baton.raft.join=true} whose Raft address is
+   * {@code address} ({@code host:port}). Completes once the configuration with it is committed;
+   * the leader brings the node up to date first.
+   */
+  public CompletableFuture<Void> addPeer(String id, String address) {
+    final RaftNode node = raftNode();
+    final io.baton.raft.Peer peer;
+    try {
+      peer = io.baton.raft.Peer.parse(id + "=" + address);
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    LOG.infof("node %s: adding peer %s", config.nodeId(), peer);
+    return node.addPeer(peer);
+  }
+
+  /** Removes a voting peer; its process keeps running, outside the cluster, until it is stopped. */
+  public CompletableFuture<Void> removePeer(String id) {
+    final RaftNode node = raftNode();
+    LOG.infof("node %s: removing peer %s", config.nodeId(), id);
+    return node.removePeer(id);
+  }
+
+  private RaftNode raftNode() {
+    final Backend b = requireStarted();
+    if (b instanceof RatisBackend ratis) {
+      return ratis.node();
+    }
+    throw new UnsupportedOperationException("the " + b.name() + " backend has no Raft peers: manage its etcd"
+        + " cluster's members with 'etcdctl member'");
+  }
+
   /** A store view whose writes are fenced by {@code role}'s {@code epoch} (see {@link RoleManager#fencedStore}). */
   public MetadataStore fencedStore(String role, long epoch) {
     requireStarted();

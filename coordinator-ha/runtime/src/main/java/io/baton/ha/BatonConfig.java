@@ -130,6 +130,15 @@ public interface BatonConfig {
      * revision fails as compacted (gRPC OUT_OF_RANGE).
      */
     java.util.OptionalInt watchHistory();
+
+    /**
+     * Start empty and wait to be added to a running cluster as a voting peer ({@code baton peer add
+     * <node-id> <host:port>}, the gRPC AddPeer call); {@code baton.peers} lists the running peers and
+     * this node's own address. Ignored once the node's storage holds the cluster (a restart).
+     */
+    @WithDefault("false")
+    @io.smallrye.config.WithConverter(StrictBooleanConverter.class)
+    boolean join();
   }
 
   /** Failure detection of members. */

@@ -232,6 +232,31 @@ public class BatonGrpcService extends BatonGrpc.BatonImplBase {
   }
 
   @Override
+  public void peers(io.baton.ha.grpc.PeersRequest request, StreamObserver<io.baton.ha.grpc.PeersResponse> out) {
+    call(out, () -> {
+      final io.baton.ha.grpc.PeersResponse.Builder b = io.baton.ha.grpc.PeersResponse.newBuilder();
+      for (io.baton.raft.Peer p : baton.peers()) {
+        b.addPeers(io.baton.ha.grpc.Peer.newBuilder().setId(p.id()).setAddress(p.address()));
+      }
+      baton.raftStatus().map(NodeStatus.Raft::leader).ifPresent(leader -> b.setLeader(leader == null ? "" : leader));
+      return CompletableFuture.completedFuture(b.build());
+    });
+  }
+
+  @Override
+  public void addPeer(io.baton.ha.grpc.AddPeerRequest request, StreamObserver<io.baton.ha.grpc.PeerChangeResponse> out) {
+    call(out, () -> baton.addPeer(request.getId(), request.getAddress())
+        .thenApply(v -> io.baton.ha.grpc.PeerChangeResponse.getDefaultInstance()));
+  }
+
+  @Override
+  public void removePeer(io.baton.ha.grpc.RemovePeerRequest request,
+      StreamObserver<io.baton.ha.grpc.PeerChangeResponse> out) {
+    call(out, () -> baton.removePeer(request.getId())
+        .thenApply(v -> io.baton.ha.grpc.PeerChangeResponse.getDefaultInstance()));
+  }
+
+  @Override
   public void registerMember(RegisterMemberRequest request, StreamObserver<RegisterMemberResponse> out) {
     call(out, () -> baton.members().register(request.getMember(), request.getAddress())
         .thenApply(rev -> RegisterMemberResponse.newBuilder().setRevision(rev).build()));

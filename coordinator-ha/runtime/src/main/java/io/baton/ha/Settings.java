@@ -23,17 +23,18 @@ record Settings(BatonConfig.Backend backend, Placement placement, RaftNodeOption
   record Members(Duration suspectAfter, Duration downAfter, Duration checkInterval, Optional<String> role) {}
 
   /** RaftNodeOptions' record components and the properties that set them. */
-  private static final Map<String, String> RAFT_PROPERTIES = Map.of(
-      "clusterName", "baton.cluster-name",
-      "nodeId", "baton.node-id",
-      "peers", "baton.peers",
-      "self", "baton.peers",
-      "storageDir", "baton.data-dir",
-      "electionTimeoutMin", "baton.raft.election-timeout-min",
-      "electionTimeoutMax", "baton.raft.election-timeout-max",
-      "requestTimeout", "baton.raft.request-timeout",
-      "snapshotThreshold", "baton.raft.snapshot-threshold",
-      "watchHistory", "baton.raft.watch-history");
+  private static final Map<String, String> RAFT_PROPERTIES = Map.ofEntries(
+      Map.entry("clusterName", "baton.cluster-name"),
+      Map.entry("nodeId", "baton.node-id"),
+      Map.entry("peers", "baton.peers"),
+      Map.entry("self", "baton.peers"),
+      Map.entry("storageDir", "baton.data-dir"),
+      Map.entry("electionTimeoutMin", "baton.raft.election-timeout-min"),
+      Map.entry("electionTimeoutMax", "baton.raft.election-timeout-max"),
+      Map.entry("requestTimeout", "baton.raft.request-timeout"),
+      Map.entry("snapshotThreshold", "baton.raft.snapshot-threshold"),
+      Map.entry("watchHistory", "baton.raft.watch-history"),
+      Map.entry("join", "baton.raft.join"));
 
   static Settings of(BatonConfig config) {
     final Placement placement = placement(config);
@@ -66,8 +67,16 @@ record Settings(BatonConfig.Backend backend, Placement placement, RaftNodeOption
     final RaftNodeOptions.Builder b = RaftNodeOptions.builder()
         .clusterName(config.clusterName())
         .nodeId(config.nodeId())
-        .peers(peers)
         .storageDir(Path.of(config.dataDir()).resolve(config.nodeId()));
+    if (raft.join()) {
+      // a joining node is not among the peers it starts with: its own entry is its address only
+      final Peer self = peers.stream().filter(p -> p.id().equals(config.nodeId())).findFirst().orElseThrow(
+          () -> invalid("baton.peers", "with baton.raft.join=true, list this node's own address too ("
+              + config.nodeId() + "=host:port) besides the running peers"));
+      peers.remove(self);
+      b.self(self).join(true);
+    }
+    b.peers(peers);
     if (raft.electionTimeoutMin().isPresent() || raft.electionTimeoutMax().isPresent()) {
       b.electionTimeout(raft.electionTimeoutMin().orElse(RaftNodeOptions.DEFAULT_ELECTION_TIMEOUT_MIN),
           raft.electionTimeoutMax().orElse(RaftNodeOptions.DEFAULT_ELECTION_TIMEOUT_MAX));
@@ -75,6 +84,7 @@ record Settings(BatonConfig.Backend backend, Placement placement, RaftNodeOption
     raft.requestTimeout().ifPresent(b::requestTimeout);
     raft.snapshotThreshold().ifPresent(b::snapshotThreshold);
     raft.watchHistory().ifPresent(b::watchHistory);
+    b.join(raft.join());
     try {
       return b.build();
     } catch (RaftNodeOptions.InvalidOptionException e) {
