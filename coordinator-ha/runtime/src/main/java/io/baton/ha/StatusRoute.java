@@ -9,11 +9,14 @@ import jakarta.inject.Singleton;
 /** Serves {@code GET /baton/status}: the {@link NodeStatus} as JSON (see {@link #toJson}). */
 @Singleton
 public class StatusRoute {
+  /** Where the status is served. */
+  public static final String PATH = "/baton/status";
+
   @Inject
   Baton baton;
 
   void routes(@Observes Router router) {
-    router.get("/baton/status").handler(ctx -> {
+    router.get(PATH).handler(ctx -> {
       final JsonObject body;
       try {
         body = toJson(baton.status());

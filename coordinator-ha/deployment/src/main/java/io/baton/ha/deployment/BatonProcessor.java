@@ -4,9 +4,11 @@ import io.baton.ha.Baton;
 import io.baton.ha.BatonGrpcService;
 import io.baton.ha.etcdapi.EtcdApi;
 import io.baton.ha.BatonRole;
+import io.baton.ha.MalformedRequestInterceptor;
 import io.baton.ha.StatusRoute;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
 import io.quarkus.deployment.annotations.BuildProducer;
+import io.quarkus.deployment.IsDevelopment;
 import io.quarkus.deployment.annotations.BuildStep;
 import io.quarkus.deployment.builditem.AdditionalIndexedClassesBuildItem;
 import io.quarkus.deployment.builditem.FeatureBuildItem;
@@ -14,6 +16,8 @@ import io.quarkus.deployment.builditem.RunTimeConfigurationDefaultBuildItem;
 import io.quarkus.deployment.builditem.nativeimage.ReflectiveClassBuildItem;
 import io.quarkus.deployment.builditem.nativeimage.RuntimeInitializedPackageBuildItem;
 import io.quarkus.deployment.builditem.nativeimage.ServiceProviderBuildItem;
+import io.quarkus.devui.spi.page.CardPageBuildItem;
+import io.quarkus.devui.spi.page.Page;
 import java.util.List;
 
 /** Build steps of the Baton extension: the feature, its lifecycle bean and its role qualifier. */
@@ -30,10 +34,24 @@ class BatonProcessor {
    * {@code @GrpcService} bean), and the role qualifier (it must be in the bean archive index to count
    * as one).
    */
+  /**
+   * The extension's Dev UI card (dev mode only): the node status as served at
+   * {@code /baton/status}, i.e. this node's roles with their states, epochs and active nodes, the
+   * members and their states, and the Raft term, leader and indexes.
+   */
+  @BuildStep(onlyIf = IsDevelopment.class)
+  CardPageBuildItem devUiCard() {
+    final CardPageBuildItem card = new CardPageBuildItem();
+    card.addPage(Page.externalPageBuilder("Node status").icon("font-awesome-solid:people-arrows")
+        .url(StatusRoute.PATH, StatusRoute.PATH).isJsonContent());
+    return card;
+  }
+
   @BuildStep
   AdditionalBeanBuildItem beans() {
     final AdditionalBeanBuildItem.Builder b = AdditionalBeanBuildItem.builder()
-        .addBeanClasses(Baton.class, StatusRoute.class, BatonGrpcService.class, BatonRole.class, EtcdApi.class);
+        .addBeanClasses(Baton.class, StatusRoute.class, BatonGrpcService.class, BatonRole.class, EtcdApi.class,
+            MalformedRequestInterceptor.class);
     EtcdApi.SERVICES.forEach(service -> b.addBeanClass(service));
     return b.setUnremovable().build();
   }
@@ -52,12 +70,13 @@ class BatonProcessor {
 
   /**
    * quarkus-grpc looks for services in the combined index, which holds only the application's
-   * classes otherwise: Baton's API, and the etcd v3 services with their generated bases (from
-   * jetcd-grpc, not indexed by itself).
+   * classes otherwise: Baton's API, the etcd v3 services with their generated bases (from
+   * jetcd-grpc, not indexed by itself), and the global interceptor for malformed requests.
    */
   @BuildStep
   AdditionalIndexedClassesBuildItem grpcService() {
-    final List<String> classes = new java.util.ArrayList<>(List.of(BatonGrpcService.class.getName()));
+    final List<String> classes = new java.util.ArrayList<>(List.of(BatonGrpcService.class.getName(),
+        MalformedRequestInterceptor.class.getName()));
     for (Class<?> service : EtcdApi.SERVICES) {
       classes.add(service.getName());
       classes.add(service.getSuperclass().getName());
