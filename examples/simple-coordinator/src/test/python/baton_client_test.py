@@ -14,6 +14,7 @@ are. Each check prints one line; the first failure ends the run with exit code 1
 """
 
 import argparse
+import hashlib
 import queue
 import sys
 import threading
@@ -330,6 +331,28 @@ def cluster_checks(cluster, watch_history):
     check(activated.epoch > before and activated.node == target, "the target's activation: %s" % activated)
     ok("TransferRole asked on %s moved rootcoord %s -> %s (epoch %d -> %d); the old epoch's writes fail at once;"
        " unknown role or node: INVALID_ARGUMENT" % (asker, active, target, before, activated.epoch))
+
+    # Peers: the three nodes and the leader; AddPeer and RemovePeer refuse bad requests (a real change is
+    # PeerChangeIT's, from Java)
+    peers = cluster.stub(reader).Peers(baton_pb2.PeersRequest(), timeout=DEADLINE)
+    check(sorted(p.id for p in peers.peers) == nodes and peers.leader in nodes, "Peers: %s" % peers)
+    expect_error(grpc.StatusCode.INVALID_ARGUMENT, lambda: cluster.stub(reader).RemovePeer(
+        baton_pb2.RemovePeerRequest(id="n9"), timeout=DEADLINE), "n9")
+    expect_error(grpc.StatusCode.INVALID_ARGUMENT, lambda: cluster.stub(reader).AddPeer(
+        baton_pb2.AddPeerRequest(id="n9", address="no-port"), timeout=DEADLINE), "no-port")
+    ok("Peers on %s: %s, leader %s; RemovePeer of an unknown id, AddPeer of a bad address: INVALID_ARGUMENT"
+       % (reader, [p.id for p in peers.peers], peers.leader))
+
+    # Backup: the file's bytes in chunks, then a summary whose revision covers the last acknowledged write
+    last = cluster.stub(writer).Put(baton_pb2.PutRequest(key="py/before-backup", value=b"x"), timeout=DEADLINE)
+    chunks = list(cluster.stub(reader).Backup(baton_pb2.BackupRequest(), timeout=60))
+    data = b"".join(c.data for c in chunks)
+    summary = chunks[-1].info
+    check(data[:8] == b"BATONBAK" and summary.bytes == len(data) and summary.revision >= last.revision
+          and hashlib.sha256(data[:-32]).hexdigest() == summary.sha256 == data[-32:].hex(),
+          "Backup: %d bytes, summary %s" % (len(data), summary))
+    ok("Backup on %s: %d bytes in %d messages, revision %d >= the last acknowledged write's %d, SHA-256 matches"
+       % (reader, len(data), len(chunks), summary.revision, last.revision))
 
 
 def no_quorum_checks(cluster):
