@@ -7,14 +7,11 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -229,23 +226,13 @@ public final class Backup {
             throw new StorageException(p, "the storage directory already holds a cluster's data (Raft group "
                 + name + "); restore into an empty directory", null);
           }
-          if (name.startsWith(RESTORE_PREFIX) && name.endsWith(RESTORE_SUFFIX)) {
+          if (isRestoreFileName(name)) {
             throw new StorageException(p, "the storage directory already holds a backup to restore", null);
           }
         }
       }
       final Path target = storageDir.resolve(restoreFileName(RaftNode.groupIdOf(clusterName).getUuid().toString()));
-      final Path tmp = storageDir.resolve(target.getFileName() + ".writing");
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING)) {
-        final ByteBuffer buf = ByteBuffer.wrap(content);
-        while (buf.hasRemaining()) {
-          ch.write(buf);
-        }
-        ch.force(true);
-      }
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-      MetadataStateMachine.fsyncDirectory(storageDir);
+      MetadataStateMachine.writeDurably(target, content);
       return target;
     } catch (IOException e) {
       throw new StorageException(storageDir, "cannot place the backup in the storage directory: " + e, e);

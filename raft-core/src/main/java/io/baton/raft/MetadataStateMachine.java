@@ -203,15 +203,7 @@ final class MetadataStateMachine extends BaseStateMachine {
   /** Writes a snapshot file (temporary file, fsync, atomic rename, MD5) and makes it the latest. */
   private File writeSnapshotFile(TermIndex at, byte[] bytes) throws IOException {
     final File file = storage.getSnapshotFile(at.getTerm(), at.getIndex());
-    final Path tmp = file.toPath().resolveSibling(file.getName() + ".writing");
-    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING); OutputStream out = java.nio.channels.Channels.newOutputStream(ch)) {
-      out.write(bytes);
-      out.flush();
-      ch.force(true);
-    }
-    Files.move(tmp, file.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    fsyncDirectory(file.toPath().getParent());
+    writeDurably(file.toPath(), bytes);
     final var md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
     storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), at));
     return file;
@@ -236,6 +228,22 @@ final class MetadataStateMachine extends BaseStateMachine {
     synchronized (state) {
       return state.appliedIndex();
     }
+  }
+
+  /**
+   * Writes {@code bytes} as {@code target} so that a crash leaves either the old file or the whole
+   * new one: a temporary file beside it, fsynced, renamed atomically over it, the directory fsynced.
+   */
+  static void writeDurably(Path target, byte[] bytes) throws IOException {
+    final Path tmp = target.resolveSibling(target.getFileName() + ".writing");
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING); OutputStream out = java.nio.channels.Channels.newOutputStream(ch)) {
+      out.write(bytes);
+      out.flush();
+      ch.force(true);
+    }
+    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    fsyncDirectory(target.getParent());
   }
 
   static void fsyncDirectory(Path dir) {

@@ -745,25 +745,21 @@ public final class RaftNode implements AutoCloseable {
   /** A key whose linearizable read marks the point a backup must include (it is only read). */
   private static final String BACKUP_BARRIER_KEY = "baton/backup-barrier";
 
+  /** Completes once this replica has applied {@code index}, polling every millisecond until the deadline. */
   private CompletableFuture<Long> awaitApplied(long index, long deadlineNanos) {
-    final long applied = stateMachine.appliedIndex();
-    if (applied >= index) {
-      return CompletableFuture.completedFuture(applied);
-    }
-    if (System.nanoTime() - deadlineNanos > 0) {
-      return CompletableFuture.failedFuture(new NoQuorumException("node " + nodeId() + " has applied log index "
-          + applied + ", not yet the leader's " + index + ", after " + options.requestTimeout().toMillis()
-          + " ms; take the backup on the leader or a caught-up node", null));
-    }
-    final CompletableFuture<Long> next = new CompletableFuture<>();
-    timer.schedule(() -> awaitApplied(index, deadlineNanos).whenComplete((v, e) -> {
-      if (e != null) {
-        next.completeExceptionally(e);
-      } else {
-        next.complete(v);
+    final CompletableFuture<Long> done = new CompletableFuture<>();
+    final java.util.concurrent.ScheduledFuture<?> poll = timer.scheduleWithFixedDelay(() -> {
+      final long applied = stateMachine.appliedIndex();
+      if (applied >= index) {
+        done.complete(applied);
+      } else if (System.nanoTime() - deadlineNanos > 0) {
+        done.completeExceptionally(new NoQuorumException("node " + nodeId() + " has applied log index " + applied
+            + ", not yet the leader's " + index + ", after " + options.requestTimeout().toMillis()
+            + " ms; take the backup on the leader or a caught-up node", null));
       }
-    }), 1, TimeUnit.MILLISECONDS);
-    return next;
+    }, 0, 1, TimeUnit.MILLISECONDS);
+    done.whenComplete((applied, error) -> poll.cancel(false));
+    return done;
   }
 
   /** How many snapshots this node installed from a leader to catch up, since start. */
