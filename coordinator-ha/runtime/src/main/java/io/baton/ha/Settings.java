@@ -84,7 +84,6 @@ record Settings(BatonConfig.Backend backend, Placement placement, RaftNodeOption
     raft.requestTimeout().ifPresent(b::requestTimeout);
     raft.snapshotThreshold().ifPresent(b::snapshotThreshold);
     raft.watchHistory().ifPresent(b::watchHistory);
-    b.join(raft.join());
     try {
       return b.build();
     } catch (RaftNodeOptions.InvalidOptionException e) {
