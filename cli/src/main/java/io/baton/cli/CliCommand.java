@@ -1,6 +1,11 @@
 package io.baton.cli;
 
+import io.baton.ha.grpc.BatonGrpc;
+import io.baton.ha.grpc.StatusRequest;
+import io.baton.ha.grpc.StatusResponse;
+import io.grpc.ManagedChannel;
 import java.io.PrintWriter;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
@@ -20,5 +25,24 @@ abstract class CliCommand {
 
   boolean jsonOutput() {
     return cli().output == BatonCli.Output.json;
+  }
+
+  /** A stub on {@code channel} whose call has the --timeout deadline. */
+  BatonGrpc.BatonBlockingStub stub(ManagedChannel channel) {
+    return BatonGrpc.newBlockingStub(channel).withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The status of the node at {@code endpoint}, on a channel of its own.
+   *
+   * @throws io.grpc.StatusRuntimeException when it does not answer
+   */
+  StatusResponse status(String endpoint) {
+    final ManagedChannel channel = BatonCli.channel(endpoint);
+    try {
+      return stub(channel).status(StatusRequest.getDefaultInstance());
+    } finally {
+      BatonCli.close(channel);
+    }
   }
 }

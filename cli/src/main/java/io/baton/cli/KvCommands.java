@@ -55,7 +55,7 @@ final class KvCommands {
     @Override
     public Integer call() {
       final ReadResponse r = cli().onFirstAnswering(channel -> {
-        final var stub = BatonGrpc.newBlockingStub(channel).withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS);
+        final var stub = stub(channel);
         return prefix ? stub.range(RangeRequest.newBuilder().setPrefix(key).setStale(stale).build())
             : stub.get(GetRequest.newBuilder().setKey(key).setStale(stale).build());
       });
@@ -83,9 +83,7 @@ final class KvCommands {
 
     @Override
     public Integer call() {
-      final WriteResponse w = cli().onFirstAnswering(channel -> BatonGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS)
-          .put(PutRequest.newBuilder().setKey(key).setValue(ByteString.copyFromUtf8(value)).build()));
+      final WriteResponse w = cli().onFirstAnswering(channel -> stub(channel).put(PutRequest.newBuilder().setKey(key).setValue(ByteString.copyFromUtf8(value)).build()));
       printWrite(this, w);
       return BatonCli.OK;
     }
@@ -98,9 +96,7 @@ final class KvCommands {
 
     @Override
     public Integer call() {
-      final WriteResponse w = cli().onFirstAnswering(channel -> BatonGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS)
-          .delete(DeleteRequest.newBuilder().setKey(key).build()));
+      final WriteResponse w = cli().onFirstAnswering(channel -> stub(channel).delete(DeleteRequest.newBuilder().setKey(key).build()));
       printWrite(this, w);
       return BatonCli.OK;
     }

@@ -1,7 +1,6 @@
 package io.baton.cli;
 
 import io.baton.ha.grpc.AddPeerRequest;
-import io.baton.ha.grpc.BatonGrpc;
 import io.baton.ha.grpc.Peer;
 import io.baton.ha.grpc.PeersRequest;
 import io.baton.ha.grpc.PeersResponse;
@@ -9,7 +8,6 @@ import io.baton.ha.grpc.RemovePeerRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -27,8 +25,7 @@ final class PeerCommand {
   static final class ListPeers extends CliCommand implements Callable<Integer> {
     @Override
     public Integer call() {
-      final PeersResponse r = cli().onFirstAnswering(channel -> BatonGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS).peers(PeersRequest.getDefaultInstance()));
+      final PeersResponse r = cli().onFirstAnswering(channel -> stub(channel).peers(PeersRequest.getDefaultInstance()));
       if (jsonOutput()) {
         final JsonArray peers = new JsonArray();
         r.getPeersList().forEach(p -> peers.add(new JsonObject().put("id", p.getId()).put("address", p.getAddress())));
@@ -54,9 +51,7 @@ final class PeerCommand {
 
     @Override
     public Integer call() {
-      cli().onFirstAnswering(channel -> BatonGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS)
-          .addPeer(AddPeerRequest.newBuilder().setId(id).setAddress(address).build()));
+      cli().onFirstAnswering(channel -> stub(channel).addPeer(AddPeerRequest.newBuilder().setId(id).setAddress(address).build()));
       out().println(jsonOutput() ? new JsonObject().put("added", id).encode() : "added peer " + id + " at " + address);
       return BatonCli.OK;
     }
@@ -70,9 +65,7 @@ final class PeerCommand {
 
     @Override
     public Integer call() {
-      cli().onFirstAnswering(channel -> BatonGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS)
-          .removePeer(RemovePeerRequest.newBuilder().setId(id).build()));
+      cli().onFirstAnswering(channel -> stub(channel).removePeer(RemovePeerRequest.newBuilder().setId(id).build()));
       out().println(jsonOutput() ? new JsonObject().put("removed", id).encode() : "removed peer " + id);
       return BatonCli.OK;
     }

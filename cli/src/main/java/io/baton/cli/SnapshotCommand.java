@@ -2,7 +2,6 @@ package io.baton.cli;
 
 import io.baton.ha.grpc.BackupChunk;
 import io.baton.ha.grpc.BackupRequest;
-import io.baton.ha.grpc.BatonGrpc;
 import io.baton.raft.Backup;
 import io.baton.store.StorageException;
 import io.vertx.core.json.JsonObject;
@@ -18,7 +17,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -55,11 +53,9 @@ final class SnapshotCommand {
 
     @Override
     public Integer call() throws IOException {
-      final BatonCli cli = cli();
       final Path partial = file.resolveSibling(file.getFileName() + ".part");
       final BackupChunk last = cli().onFirstAnswering(channel -> {
-        final Iterator<BackupChunk> chunks = BatonGrpc.newBlockingStub(channel)
-            .withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS).backup(BackupRequest.getDefaultInstance());
+        final Iterator<BackupChunk> chunks = stub(channel).backup(BackupRequest.getDefaultInstance());
         try (FileChannel ch = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
             StandardOpenOption.TRUNCATE_EXISTING); OutputStream out = Channels.newOutputStream(ch)) {
           BackupChunk chunk = null;
@@ -128,7 +124,6 @@ final class SnapshotCommand {
 
     @Override
     public Integer call() {
-      final BatonCli cli = cli();
       final Backup backup = Backup.read(file);
       final PrintWriter out = out();
       final io.vertx.core.json.JsonArray placed = new io.vertx.core.json.JsonArray();

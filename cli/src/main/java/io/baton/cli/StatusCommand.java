@@ -1,10 +1,7 @@
 package io.baton.cli;
 
-import io.baton.ha.grpc.BatonGrpc;
 import io.baton.ha.grpc.RoleStatus;
-import io.baton.ha.grpc.StatusRequest;
 import io.baton.ha.grpc.StatusResponse;
-import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -12,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 
 /** {@code baton status}: every endpoint's node, its Raft state and lag, its roles and epochs, the members. */
@@ -24,14 +20,10 @@ final class StatusCommand extends CliCommand implements Callable<Integer> {
   public Integer call() {
     final Map<String, Object> answers = new LinkedHashMap<>(); // endpoint -> StatusResponse or error text
     for (String endpoint : cli().endpoints) {
-      final ManagedChannel channel = BatonCli.channel(endpoint);
       try {
-        answers.put(endpoint, BatonGrpc.newBlockingStub(channel)
-            .withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS).status(StatusRequest.getDefaultInstance()));
+        answers.put(endpoint, status(endpoint));
       } catch (StatusRuntimeException e) {
         answers.put(endpoint, BatonCli.describe(e));
-      } finally {
-        BatonCli.close(channel);
       }
     }
     final long leaderCommit = answers.values().stream().filter(StatusResponse.class::isInstance)

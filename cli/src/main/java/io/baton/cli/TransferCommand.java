@@ -1,14 +1,10 @@
 package io.baton.cli;
 
-import io.baton.ha.grpc.BatonGrpc;
 import io.baton.ha.grpc.RoleStatus;
-import io.baton.ha.grpc.StatusRequest;
 import io.baton.ha.grpc.TransferRoleRequest;
-import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.vertx.core.json.JsonObject;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -28,9 +24,7 @@ final class TransferCommand extends CliCommand implements Callable<Integer> {
   public Integer call() {
     final String to = target != null ? target : firstStandby();
     final long started = System.nanoTime();
-    cli().onFirstAnswering(channel -> BatonGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS)
-        .transferRole(TransferRoleRequest.newBuilder().setRole(role).setTarget(to).build()));
+    cli().onFirstAnswering(channel -> stub(channel).transferRole(TransferRoleRequest.newBuilder().setRole(role).setTarget(to).build()));
     final long millis = (System.nanoTime() - started) / 1_000_000;
     final var out = out();
     if (jsonOutput()) {
@@ -44,10 +38,8 @@ final class TransferCommand extends CliCommand implements Callable<Integer> {
   /** The node of the first endpoint that reports {@code role} as STANDBY. */
   private String firstStandby() {
     for (String endpoint : cli().endpoints) {
-      final ManagedChannel channel = BatonCli.channel(endpoint);
       try {
-        final var status = BatonGrpc.newBlockingStub(channel)
-            .withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS).status(StatusRequest.getDefaultInstance());
+        final var status = status(endpoint);
         for (RoleStatus r : status.getRolesList()) {
           if (r.getRole().equals(role) && r.getState().equals("STANDBY")) {
             return status.getNode();
@@ -55,8 +47,6 @@ final class TransferCommand extends CliCommand implements Callable<Integer> {
         }
       } catch (StatusRuntimeException e) {
         // this endpoint cannot tell: ask the next
-      } finally {
-        BatonCli.close(channel);
       }
     }
     throw new IllegalArgumentException("no endpoint's node is a standby for role '" + role
