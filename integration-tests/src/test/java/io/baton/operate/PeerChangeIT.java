@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.baton.operate.DisasterRecoveryIT.Run;
 import io.baton.testkit.Dirs;
 import io.baton.testkit.ServiceNodes;
+import io.baton.testkit.Timing;
 import io.vertx.core.json.JsonArray;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,14 +35,6 @@ class PeerChangeIT {
     return ids;
   }
 
-  private static void waitUntil(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
-    final long deadline = System.nanoTime() + AWAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as(what).isLessThan(deadline);
-      Thread.sleep(100);
-    }
-  }
-
   @Test
   void aJoiningNodeIsAddedThenRemoved() throws Exception {
     dir = Files.createTempDirectory("baton-peers");
@@ -56,13 +49,13 @@ class PeerChangeIT {
     assertThat(peerIds(baton("--endpoints", endpoints, "-o", "json", "peer", "list"))).containsExactly("n1", "n2", "n3");
 
     nodes.start("n4", List.of("-Dbaton.raft.join=true"));
-    waitUntil("n4 serves its status", () -> nodes.status("n4").isPresent());
+    Timing.waitUntil("n4 serves its status", AWAIT, () -> nodes.status("n4").isPresent());
     final Run add = baton("--endpoints", endpoints, "peer", "add", "n4", nodes.host("n4") + ":" + nodes.raftPort("n4"));
     assertThat(add.code()).as(add.err()).isZero();
     assertThat(peerIds(baton("--endpoints", endpoints, "-o", "json", "peer", "list")))
         .containsExactlyInAnyOrder("n1", "n2", "n3", "n4");
     final String n4 = nodes.host("n4") + ":" + nodes.httpPort("n4");
-    waitUntil("n4 has the data written before it joined", () -> {
+    Timing.waitUntil("n4 has the data written before it joined", AWAIT, () -> {
       final Run get = baton("--endpoints", n4, "-o", "json", "get", "peers/before", "--stale");
       return get.code() == 0 && get.json().getJsonArray("kvs").size() == 1;
     });

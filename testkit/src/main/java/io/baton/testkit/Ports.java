@@ -27,13 +27,15 @@ public final class Ports {
   static final int LOWEST = 10_000;
   /** The ephemeral range's start when the kernel does not say (Linux' default). */
   private static final int DEFAULT_EPHEMERAL_START = 32_768;
+  /** The kernel's ephemeral range's start, read once. */
+  private static final int EPHEMERAL_START = readEphemeralStart();
 
   private Ports() {
   }
 
   /** A port that was free a moment ago, below the ephemeral range, and that this JVM has not handed out before. */
   public static int free() {
-    final int highest = ephemeralStart() - 1;
+    final int highest = EPHEMERAL_START - 1;
     if (highest - LOWEST < 2 * ATTEMPTS) {
       throw new IllegalStateException("the ephemeral port range starts at " + (highest + 1) + " (from /proc/sys/net/"
           + "ipv4/ip_local_port_range), leaving too few ports above " + LOWEST + " for tests");
@@ -50,7 +52,12 @@ public final class Ports {
 
   /** The first port of the kernel's ephemeral range. */
   static int ephemeralStart() {
-    // read line by line: Files.readString reads one byte of this procfs file (its size says 0) on JDK 17
+    return EPHEMERAL_START;
+  }
+
+  private static int readEphemeralStart() {
+    // read line by line: a sysctl file answers only its first read, and Files.readString's first
+    // read of it (its size says 0) asks for one byte
     try (java.io.BufferedReader r = Files.newBufferedReader(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))) {
       final String[] range = r.readLine().trim().split("\\s+");
       return Integer.parseInt(range[0]);
