@@ -1,10 +1,13 @@
 package io.baton.cli;
 
+import io.baton.raft.TlsFiles;
 import io.baton.store.StorageException;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,6 +54,41 @@ public final class BatonCli {
   @Option(names = "--timeout", scope = ScopeType.INHERIT, defaultValue = "10s",
       converter = DurationConverter.class, description = "Deadline of each call (e.g. 500ms, 10s). Default: ${DEFAULT-VALUE}.")
   Duration timeout;
+
+  @Option(names = "--token-file", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      description = "A file holding the admin token sent with every call (as 'authorization: Bearer <token>');"
+          + " admin calls (transfer, snapshot save, peer add/remove) need one when the nodes set"
+          + " baton.admin.token-file. Default: the BATON_TOKEN environment variable, if set.")
+  java.nio.file.Path tokenFile;
+
+  @Option(names = "--cert", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      description = "This client's certificate (PEM) for nodes whose HTTP port requires mutual TLS; with --key and --cacert.")
+  java.nio.file.Path cert;
+
+  @Option(names = "--key", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      description = "The private key of --cert (PEM PKCS#8, 'BEGIN PRIVATE KEY').")
+  java.nio.file.Path key;
+
+  @Option(names = "--cacert", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      description = "The CA certificate(s) (PEM) the nodes' certificates must chain to; their certificates must name"
+          + " the endpoint's host.")
+  java.nio.file.Path cacert;
+
+  /** The admin token to send: --token-file's content, else BATON_TOKEN, else none. */
+  java.util.Optional<String> token() {
+    if (tokenFile != null) {
+      try {
+        final String token = java.nio.file.Files.readString(tokenFile).strip();
+        if (token.isEmpty()) {
+          throw new IllegalArgumentException("token file " + tokenFile + " is empty");
+        }
+        return java.util.Optional.of(token);
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException("cannot read token file " + tokenFile + ": " + e, e);
+      }
+    }
+    return java.util.Optional.ofNullable(System.getenv("BATON_TOKEN")).map(String::strip).filter(t -> !t.isEmpty());
+  }
 
   public static void main(String[] args) {
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
@@ -128,12 +166,30 @@ public final class BatonCli {
     throw new Unreachable("no endpoint answered (" + String.join("; ", failures) + ")");
   }
 
-  static ManagedChannel channel(String endpoint) {
+  /** A channel to {@code endpoint}: mutual TLS with --cert, --key and --cacert, else plaintext. */
+  ManagedChannel channel(String endpoint) {
     final String target = endpoint.trim();
     if (!target.matches(".+:\\d+")) {
       throw new IllegalArgumentException("endpoint '" + endpoint + "' is not HOST:PORT");
     }
-    return ManagedChannelBuilder.forTarget(target).usePlaintext().maxInboundMessageSize(8 << 20).build();
+    final TlsFiles tls = tls();
+    if (tls == null) {
+      return ManagedChannelBuilder.forTarget(target).usePlaintext().maxInboundMessageSize(8 << 20).build();
+    }
+    return Grpc.newChannelBuilder(target, TlsChannelCredentials.newBuilder().keyManager(tls.keyManager())
+        .trustManager(tls.trustManager()).build()).maxInboundMessageSize(8 << 20).build();
+  }
+
+  /** The TLS files of --cert, --key and --cacert (all three or none), or null. */
+  private TlsFiles tls() {
+    final long given = java.util.stream.Stream.of(cert, key, cacert).filter(java.util.Objects::nonNull).count();
+    if (given == 0) {
+      return null;
+    }
+    if (given < 3) {
+      throw new IllegalArgumentException("--cert, --key and --cacert go together (mutual TLS)");
+    }
+    return TlsFiles.of(cert, key, cacert);
   }
 
   static void close(ManagedChannel channel) {

@@ -4,6 +4,8 @@ import io.baton.ha.grpc.BatonGrpc;
 import io.baton.ha.grpc.StatusRequest;
 import io.baton.ha.grpc.StatusResponse;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
 import java.io.PrintWriter;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Model.CommandSpec;
@@ -11,6 +13,9 @@ import picocli.CommandLine.Spec;
 
 /** What every {@code baton} command shares: the top command's options and the output. */
 abstract class CliCommand {
+  private static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization",
+      Metadata.ASCII_STRING_MARSHALLER);
+
   @Spec
   CommandSpec spec;
 
@@ -27,9 +32,15 @@ abstract class CliCommand {
     return cli().output == BatonCli.Output.json;
   }
 
-  /** A stub on {@code channel} whose call has the --timeout deadline. */
+  /** A stub on {@code channel} whose call has the --timeout deadline and carries the admin token, if any. */
   BatonGrpc.BatonBlockingStub stub(ManagedChannel channel) {
-    return BatonGrpc.newBlockingStub(channel).withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS);
+    final BatonGrpc.BatonBlockingStub stub = BatonGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS);
+    return cli().token().map(token -> {
+      final Metadata headers = new Metadata();
+      headers.put(AUTHORIZATION, "Bearer " + token);
+      return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    }).orElse(stub);
   }
 
   /**
@@ -38,7 +49,7 @@ abstract class CliCommand {
    * @throws io.grpc.StatusRuntimeException when it does not answer
    */
   StatusResponse status(String endpoint) {
-    final ManagedChannel channel = BatonCli.channel(endpoint);
+    final ManagedChannel channel = cli().channel(endpoint);
     try {
       return stub(channel).status(StatusRequest.getDefaultInstance());
     } finally {

@@ -48,10 +48,15 @@ class DisasterRecoveryIT {
     return new Run(code, out.toString(), err.toString());
   }
 
-  private ServiceNodes cluster(String name) throws Exception {
+  /** A cluster named {@code name} whose admin calls need a token from {@code tokens} (name operations token lines), if given. */
+  private ServiceNodes cluster(String name, String tokens) throws Exception {
     final Path dir = Files.createTempDirectory("baton-drill-" + name);
     dirs.add(dir);
-    final ServiceNodes nodes = new ServiceNodes(APP, dir, List.of("baton.cluster-name=" + name));
+    final List<String> properties = new ArrayList<>(List.of("baton.cluster-name=" + name));
+    if (tokens != null) {
+      properties.add("baton.admin.token-file=" + Files.writeString(dir.resolve("tokens"), tokens));
+    }
+    final ServiceNodes nodes = new ServiceNodes(APP, dir, properties);
     clusters.add(nodes);
     return nodes;
   }
@@ -74,7 +79,8 @@ class DisasterRecoveryIT {
 
   @Test
   void aBackupRestoredIntoANewClusterHasEveryKeyAndHigherEpochs() throws Exception {
-    final ServiceNodes old = cluster("drill-old");
+    final String token = "backup-token-0123456789";
+    final ServiceNodes old = cluster("drill-old", "backups backup " + token + "\n");
     for (String id : old.ids()) {
       old.start(id);
     }
@@ -98,7 +104,14 @@ class DisasterRecoveryIT {
     }
 
     final Path backup = dirs.get(0).resolve("drill.backup");
-    final Run save = baton("--endpoints", oldEndpoints, "-o", "json", "snapshot", "save", backup.toString());
+    // a backup is an admin call: refused without the token, taken with it
+    final Run anonymous = baton("--endpoints", oldEndpoints, "snapshot", "save", backup.toString());
+    assertThat(anonymous.code()).as(anonymous.err()).isEqualTo(1);
+    assertThat(anonymous.err()).contains("UNAUTHENTICATED").contains("Backup is an admin call");
+    assertThat(backup).doesNotExist();
+    final Path tokenFile = Files.writeString(dirs.get(0).resolve("my-token"), token + "\n");
+    final Run save = baton("--endpoints", oldEndpoints, "--token-file", tokenFile.toString(), "-o", "json", "snapshot",
+        "save", backup.toString());
     assertThat(save.code()).as(save.err()).isZero();
     final JsonObject info = save.json();
     assertThat(info.getString("clusterName")).isEqualTo("drill-old");
@@ -114,7 +127,7 @@ class DisasterRecoveryIT {
     Dirs.deleteRecursively(old.dir().resolve("n2"));
     Dirs.deleteRecursively(old.dir().resolve("n3"));
 
-    final ServiceNodes restored = cluster("drill-new");
+    final ServiceNodes restored = cluster("drill-new", null);
     final Run sameName = baton("snapshot", "restore", backup.toString(), "--cluster-name", "drill-old",
         "--storage-dir", restored.dir().resolve("n1").toString());
     assertThat(sameName.code()).isEqualTo(2);

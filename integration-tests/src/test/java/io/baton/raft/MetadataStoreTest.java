@@ -89,7 +89,7 @@ class MetadataStoreTest extends MetadataStoreContract {
   void badBytesSentToTheLeaderAreRejectedWithoutHarm() throws Exception {
     final RaftNode leader = cluster.leader();
     try (org.apache.ratis.client.RaftClient raw = RaftNode.newClient(cluster.clusterName(),
-        RaftNode.toRaftPeers(cluster.peers()), Duration.ofSeconds(5), RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES)) {
+        RaftNode.toRaftPeers(cluster.peers()), Duration.ofSeconds(5), RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES, null)) {
       assertThatThrownBy(() -> raw.io().send(org.apache.ratis.protocol.Message.valueOf("garbage bytes")))
           .hasMessageContaining("malformed Baton request: unsupported format version");
     }

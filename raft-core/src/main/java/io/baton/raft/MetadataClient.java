@@ -18,6 +18,7 @@ public final class MetadataClient extends ForwardingMetadataStore implements Aut
   private final RatisMetadataStore store;
   private final String clusterName;
   private final Duration requestTimeout;
+  private final TlsFiles tls;
 
   /**
    * @param clusterName    the cluster's name (as in {@link RaftNodeOptions#clusterName()})
@@ -25,23 +26,33 @@ public final class MetadataClient extends ForwardingMetadataStore implements Aut
    * @param requestTimeout how long an operation may wait for a majority
    */
   public MetadataClient(String clusterName, List<Peer> peers, Duration requestTimeout) {
-    this(clusterName, requestTimeout, newStore(clusterName, peers, requestTimeout));
+    this(clusterName, peers, requestTimeout, null);
   }
 
-  private MetadataClient(String clusterName, Duration requestTimeout, RatisMetadataStore store) {
+  /**
+   * A client of a cluster whose Raft traffic is mutual TLS ({@link RaftNodeOptions#tls()}):
+   * {@code tls} holds a certificate the cluster's CA signed.
+   */
+  public MetadataClient(String clusterName, List<Peer> peers, Duration requestTimeout, TlsFiles tls) {
+    this(clusterName, requestTimeout, tls, newStore(clusterName, peers, requestTimeout, tls));
+  }
+
+  private MetadataClient(String clusterName, Duration requestTimeout, TlsFiles tls, RatisMetadataStore store) {
     super(store);
     this.store = store;
     this.clusterName = clusterName;
     this.requestTimeout = requestTimeout;
+    this.tls = tls;
   }
 
-  private static RatisMetadataStore newStore(String clusterName, List<Peer> peers, Duration requestTimeout) {
+  private static RatisMetadataStore newStore(String clusterName, List<Peer> peers, Duration requestTimeout,
+      TlsFiles tls) {
     Objects.requireNonNull(clusterName, "clusterName");
     if (peers == null || peers.isEmpty()) {
       throw new IllegalArgumentException("a metadata client needs at least one peer");
     }
     return new RatisMetadataStore("metadata client of " + clusterName, () -> RaftNode.newClient(clusterName, RaftNode.toRaftPeers(peers),
-        requestTimeout, RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES), null, null,
+        requestTimeout, RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES, tls), null, null,
         new RequestValidator(io.baton.store.RequestLimits.DEFAULT, RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES,
             RaftNodeOptions.DEFAULT_ELECTION_TIMEOUT_MAX.toMillis()),
         requestTimeout);
@@ -56,7 +67,7 @@ public final class MetadataClient extends ForwardingMetadataStore implements Aut
    */
   public RaftStatus status(Peer peer) {
     try (org.apache.ratis.client.RaftClient admin = RaftNode.newClient(clusterName, List.of(RaftNode.toRaftPeer(peer)),
-        requestTimeout, RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES)) {
+        requestTimeout, RaftNodeOptions.DEFAULT_MAX_REQUEST_BYTES, tls)) {
       final org.apache.ratis.protocol.GroupInfoReply info = admin.getGroupManagementApi(RaftPeerId.valueOf(peer.id()))
           .info(RaftNode.groupIdOf(clusterName));
       final var role = info.getRoleInfoProto();

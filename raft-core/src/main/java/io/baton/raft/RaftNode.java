@@ -40,7 +40,9 @@ import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcTlsConfig;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -62,6 +64,7 @@ import org.apache.ratis.server.impl.BatonRatisAccess;
 import org.apache.ratis.server.raftlog.segmented.LogSegment;
 import org.apache.ratis.server.raftlog.segmented.LogSegmentPath;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.io.netty.handler.ssl.SslProvider;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
@@ -162,11 +165,14 @@ public final class RaftNode implements AutoCloseable {
           .setStateMachine(stateMachine)
           .setProperties(serverProperties())
           .setOption(startup)
+          .setParameters(parameters(options.tls()))
           .build();
       server.start();
-      client = newClient(options.clusterName(), clientPeers(), options.requestTimeout(), options.maxRequestBytes());
+      client = newClient(options.clusterName(), clientPeers(), options.requestTimeout(), options.maxRequestBytes(),
+          options.tls());
       store = new RatisMetadataStore("node " + nodeId(),
-          () -> newClient(options.clusterName(), clientPeers(), options.requestTimeout(), options.maxRequestBytes()),
+          () -> newClient(options.clusterName(), clientPeers(), options.requestTimeout(), options.maxRequestBytes(),
+              options.tls()),
           stateMachine, this::submitIfLeader, RequestValidator.of(options), options.requestTimeout());
       timer.scheduleWithFixedDelay(this::expireLeases, LEASE_CHECK_MILLIS, LEASE_CHECK_MILLIS, TimeUnit.MILLISECONDS);
       startPeerWatch();
@@ -361,7 +367,23 @@ public final class RaftNode implements AutoCloseable {
   }
 
   /** A Ratis client for a group with {@code peers}; used by nodes and by {@link MetadataClient}. */
-  static RaftClient newClient(String clusterName, List<RaftPeer> peers, Duration requestTimeout, int maxRequestBytes) {
+  /** Ratis' parameters for {@code tls}: one mutual-TLS configuration for server, client and admin traffic. */
+  static Parameters parameters(TlsFiles tls) {
+    final Parameters parameters = new Parameters();
+    if (tls != null) {
+      GrpcConfigKeys.TLS.setConf(parameters, GrpcTlsConfig.newBuilder()
+          .setName("baton-peers")
+          .setKeyManager(tls.keyManager())
+          .setTrustManager(tls.trustManager())
+          .setMutualTls(true)
+          .setSslProvider(SslProvider.JDK)
+          .build());
+    }
+    return parameters;
+  }
+
+  static RaftClient newClient(String clusterName, List<RaftPeer> peers, Duration requestTimeout, int maxRequestBytes,
+      TlsFiles tls) {
     final RaftProperties p = new RaftProperties();
     RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
     GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(messageSizeMax(maxRequestBytes)));
@@ -372,6 +394,7 @@ public final class RaftNode implements AutoCloseable {
         (int) Math.max(2, requestTimeout.toMillis() / sleepMs), TimeDuration.valueOf(sleepMs, TimeUnit.MILLISECONDS));
     return RaftClient.newBuilder()
         .setProperties(p)
+        .setParameters(parameters(tls))
         .setRaftGroup(RaftGroup.valueOf(groupIdOf(clusterName), peers))
         .setClientId(ClientId.randomId())
         .setRetryPolicy(retry)

@@ -33,6 +33,7 @@ import java.util.Set;
  * @param join              start as a new, empty member that an existing cluster adds with
  *                          {@link RaftNode#addPeer(Peer)}; never bootstraps
  * @param clock             the clock for lease expiry and leader lease checks
+ * @param tls               mutual TLS for every Raft connection, or null for plaintext
  */
 public record RaftNodeOptions(
     String clusterName,
@@ -50,7 +51,8 @@ public record RaftNodeOptions(
     int watchHistory,
     double leaderLeaseRatio,
     boolean join,
-    MonotonicClock clock) {
+    MonotonicClock clock,
+    TlsFiles tls) {
 
   public static final String DEFAULT_CLUSTER_NAME = "baton";
   public static final Duration DEFAULT_ELECTION_TIMEOUT_MIN = Duration.ofMillis(1000);
@@ -208,6 +210,7 @@ public record RaftNodeOptions(
     private double leaderLeaseRatio = DEFAULT_LEADER_LEASE_RATIO;
     private boolean join;
     private MonotonicClock clock = MonotonicClock.SYSTEM;
+    private TlsFiles tls;
 
     private Builder() {
     }
@@ -231,18 +234,20 @@ public record RaftNodeOptions(
     public Builder leaderLeaseRatio(double v) { leaderLeaseRatio = v; return this; }
     public Builder join(boolean v) { join = v; return this; }
     public Builder clock(MonotonicClock v) { clock = v; return this; }
+    /** Mutual TLS for every Raft connection of the node; default none (plaintext). */
+    public Builder tls(TlsFiles v) { tls = v; return this; }
 
     public RaftNodeOptions build() {
       return new RaftNodeOptions(clusterName, nodeId, peers, self, storageDir, electionTimeoutMin,
           electionTimeoutMax, requestTimeout, snapshotThreshold, maxValueBytes, maxRequestBytes,
-          logSegmentBytes, watchHistory, leaderLeaseRatio, join, clock);
+          logSegmentBytes, watchHistory, leaderLeaseRatio, join, clock, tls);
     }
   }
 
   @Override
   public String toString() {
     return "RaftNodeOptions[cluster=" + clusterName + ", node=" + nodeId + ", peers=" + peers
-        + ", storageDir=" + storageDir + ", join=" + join + "]";
+        + ", storageDir=" + storageDir + ", join=" + join + ", tls=" + (tls == null ? "off" : "on") + "]";
   }
 
 }

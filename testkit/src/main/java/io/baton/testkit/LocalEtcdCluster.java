@@ -26,6 +26,7 @@ public final class LocalEtcdCluster implements AutoCloseable {
   private final Map<String, String> hosts = new LinkedHashMap<>();
   private NetworkLab lab;
   private Path dir;
+  private List<String> clientTls = List.of();
   private Thread reaper;
 
   public LocalEtcdCluster(int size) {
@@ -51,6 +52,25 @@ public final class LocalEtcdCluster implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Serves clients over mutual TLS only ({@code https} endpoints): each member presents
+   * {@code certificate} (with {@code key}, PEM) and requires a client certificate of {@code ca};
+   * before {@link #start()}. Peer traffic stays plaintext. Health is read from a plaintext metrics
+   * port either way.
+   */
+  public synchronized LocalEtcdCluster withClientTls(Path certificate, Path key, Path ca) {
+    if (dir != null) {
+      throw new IllegalStateException("set TLS before start()");
+    }
+    clientTls = List.of("--cert-file", certificate.toString(), "--key-file", key.toString(), "--trusted-ca-file",
+        ca.toString(), "--client-cert-auth");
+    return this;
+  }
+
+  private String clientScheme() {
+    return clientTls.isEmpty() ? "http://" : "https://";
+  }
+
   /** The address member {@code name} listens on: 127.0.0.1, or its host's address in the network lab. */
   public String address(String name) {
     return lab == null ? "127.0.0.1" : lab.address(hosts.get(name));
@@ -61,7 +81,7 @@ public final class LocalEtcdCluster implements AutoCloseable {
     reaper = new Thread(this::close, "etcd-cluster-reaper");
     Runtime.getRuntime().addShutdownHook(reaper);
     for (int i = 1; i <= size; i++) {
-      ports.put("e" + i, new int[] {Ports.free(), Ports.free()});
+      ports.put("e" + i, new int[] {Ports.free(), Ports.free(), Ports.free()}); // client, peer, metrics and health
     }
     for (String name : ports.keySet()) {
       start(name);
@@ -86,7 +106,7 @@ public final class LocalEtcdCluster implements AutoCloseable {
       if (p == null || !p.isAlive()) {
         continue;
       }
-      final java.net.URI health = java.net.URI.create("http://" + address(member.getKey()) + ":" + member.getValue()[0]
+      final java.net.URI health = java.net.URI.create("http://" + address(member.getKey()) + ":" + member.getValue()[2]
           + "/health");
       String last = "no answer";
       while (true) {
@@ -108,10 +128,10 @@ public final class LocalEtcdCluster implements AutoCloseable {
     }
   }
 
-  /** Client endpoints, {@code http://address:port} each. */
+  /** Client endpoints, {@code http://address:port} each ({@code https} with {@link #withClientTls}). */
   public List<String> endpoints() {
     final List<String> out = new ArrayList<>();
-    ports.forEach((name, p) -> out.add("http://" + address(name) + ":" + p[0]));
+    ports.forEach((name, p) -> out.add(clientScheme() + address(name) + ":" + p[0]));
     return out;
   }
 
@@ -125,14 +145,17 @@ public final class LocalEtcdCluster implements AutoCloseable {
     ports.forEach((n, p) -> initial.append(initial.length() == 0 ? "" : ",").append(n).append("=http://")
         .append(address(n)).append(':').append(p[1]));
     final int[] p = ports.get(name);
-    final String client = "http://" + address(name) + ":" + p[0];
+    final String client = clientScheme() + address(name) + ":" + p[0];
     final String peer = "http://" + address(name) + ":" + p[1];
+    final String metrics = "http://" + address(name) + ":" + p[2];
     final List<String> cmd = new ArrayList<>(lab == null ? List.of() : lab.exec(hosts.get(name)));
     cmd.addAll(List.of("etcd", "--name", name, "--data-dir", dir.resolve(name).toString(),
         "--listen-client-urls", client, "--advertise-client-urls", client,
         "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
         "--initial-cluster", initial.toString(), "--initial-cluster-token", dir.getFileName().toString(),
-        "--initial-cluster-state", "new", "--heartbeat-interval", "50", "--election-timeout", "500"));
+        "--initial-cluster-state", "new", "--heartbeat-interval", "50", "--election-timeout", "500",
+        "--listen-metrics-urls", metrics));
+    cmd.addAll(clientTls);
     processes.put(name, new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(name + ".log").toFile())).start());
   }

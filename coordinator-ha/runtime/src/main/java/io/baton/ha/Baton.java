@@ -7,6 +7,7 @@ import io.baton.store.MetadataStore;
 import io.baton.store.MonotonicClock;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
 import io.quarkus.arc.InjectableInstance;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -127,21 +128,40 @@ public class Baton implements NodeStatusSource {
   }
 
   private Backend startEtcd(Settings.Etcd etcd) {
-    final EtcdMetadataStore store;
+    final EtcdMetadataStore store = etcdStore(etcd);
+    LOG.infof("node %s: using etcd %s, namespace %s, lease TTL %d s, %s%s", config.nodeId(), etcd.endpoints(),
+        etcd.namespace(), etcd.leaseTtl().toSeconds(), etcd.tls() == null ? "plaintext" : "mutual TLS",
+        etcd.user().map(u -> ", as user " + u).orElse(""));
+    return new EtcdBackend(store, config.nodeId(), etcd.leaseTtl(), etcd.requestTimeout());
+  }
+
+  /**
+   * The store on the etcd cluster of {@code etcd}: its endpoints and namespace, with mutual TLS and
+   * a user when configured.
+   *
+   * @throws IllegalArgumentException naming the property whose value jetcd refused
+   */
+  static EtcdMetadataStore etcdStore(Settings.Etcd etcd) {
     try {
-      store = new EtcdMetadataStore(Client.builder()
+      final ClientBuilder client = Client.builder()
           .endpoints(etcd.endpoints().toArray(String[]::new))
           .namespace(ByteSequence.from(etcd.namespace(), StandardCharsets.UTF_8))
           // a member cut off from its cluster answers at once ("etcdserver: no leader") instead of
           // holding requests until they time out; the client then tries another member
-          .header(EtcdMetadataStore.REQUIRE_LEADER_HEADER, "true")
-          .build(), etcd.requestTimeout());
+          .header(EtcdMetadataStore.REQUIRE_LEADER_HEADER, "true");
+      if (etcd.tls() != null) {
+        client.sslContext(b -> b.keyManager(etcd.tls().keyManager()).trustManager(etcd.tls().trustManager()));
+      }
+      if (etcd.user().isPresent()) {
+        client.user(ByteSequence.from(etcd.user().get(), StandardCharsets.UTF_8))
+            .password(ByteSequence.from(etcd.password().orElseThrow(), StandardCharsets.UTF_8));
+      }
+      return new EtcdMetadataStore(client.build(), etcd.requestTimeout());
+    } catch (javax.net.ssl.SSLException e) {
+      throw Settings.invalid("baton.etcd.tls", e.getMessage());
     } catch (IllegalArgumentException e) {
       throw Settings.invalid("baton.etcd.endpoints", e.getMessage());
     }
-    LOG.infof("node %s: using etcd %s, namespace %s, lease TTL %d s", config.nodeId(), etcd.endpoints(),
-        etcd.namespace(), etcd.leaseTtl().toSeconds());
-    return new EtcdBackend(store, config.nodeId(), etcd.leaseTtl(), etcd.requestTimeout());
   }
 
   private void startMembers(RoleManager manager, String membersRole) {

@@ -54,8 +54,41 @@ public interface BatonConfig {
   /** Failure detection of members (workers that heartbeat to the active node). */
   Members members();
 
+  /** Who may make the admin calls of the gRPC API (role transfer, backup, peer changes). */
+  Admin admin();
+
+  /** Mutual TLS between the nodes (Raft traffic); set all three files or none. */
+  Tls tls();
+
   /** The roles this node runs, by name; a role handler bean without an entry here runs with the defaults. */
   Map<String, Role> roles();
+
+  /**
+   * The node's certificate for mutual TLS on the Raft port: every peer must present a certificate
+   * of {@code ca}, and a client checks that a peer's certificate names the host of its Raft address.
+   * PEM files, read again when they change. Unset: Raft traffic is plaintext.
+   */
+  interface Tls {
+    /** This node's certificate (chain), PEM. */
+    java.util.Optional<String> certificate();
+
+    /** This node's private key, PEM PKCS#8 ({@code BEGIN PRIVATE KEY}), RSA or EC. */
+    java.util.Optional<String> key();
+
+    /** The CA certificate(s) whose certificates peers must present, PEM. */
+    java.util.Optional<String> ca();
+  }
+
+  /** Who may make the admin calls of the gRPC API. */
+  interface Admin {
+    /**
+     * A file of tokens, one per line as {@code name operations token} (operations: transfer, backup,
+     * peer-add, peer-remove, comma-separated, or *); an admin call then needs
+     * {@code authorization: Bearer <token>} with a token granting it. Read again when it changes.
+     * Unset: admin calls are open to every client that reaches the gRPC port.
+     */
+    java.util.Optional<String> tokenFile();
+  }
 
   /** etcd's v3 API on the node's gRPC port. */
   interface EtcdApi {
@@ -87,6 +120,18 @@ public interface BatonConfig {
     /** How long an etcd request may take before it counts as failed. */
     @WithDefault("2s")
     Duration requestTimeout();
+
+    /**
+     * Mutual TLS to etcd ({@code https} endpoints): this node's client certificate and key, and the
+     * CA of etcd's server certificates; all three or none. Read again when they change.
+     */
+    Tls tls();
+
+    /** The etcd user when etcd's authentication is enabled (with {@code baton.etcd.password}). */
+    java.util.Optional<String> user();
+
+    /** The etcd user's password (env {@code BATON_ETCD_PASSWORD}). */
+    java.util.Optional<String> password();
   }
 
   /** Placements (see {@link io.baton.ha.Placement}). */

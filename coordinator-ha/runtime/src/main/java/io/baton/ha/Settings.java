@@ -2,6 +2,7 @@ package io.baton.ha;
 
 import io.baton.raft.Peer;
 import io.baton.raft.RaftNodeOptions;
+import io.baton.raft.TlsFiles;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,7 +18,15 @@ import java.util.Optional;
 record Settings(BatonConfig.Backend backend, Placement placement, RaftNodeOptions raft, Etcd etcd, Members members) {
 
   /** The etcd backend's settings. */
-  record Etcd(List<String> endpoints, String namespace, Duration leaseTtl, Duration requestTimeout) {}
+  /** The etcd backend; {@code tls} null for plaintext, {@code user} empty without etcd authentication. */
+  record Etcd(List<String> endpoints, String namespace, Duration leaseTtl, Duration requestTimeout, TlsFiles tls,
+      Optional<String> user, Optional<String> password) {
+    @Override
+    public String toString() { // never the password
+      return "Etcd[endpoints=" + endpoints + ", namespace=" + namespace + ", tls=" + (tls != null) + ", user="
+          + user.orElse("-") + "]";
+    }
+  }
 
   /** Members' failure detection; {@code role} empty: the first role by name. */
   record Members(Duration suspectAfter, Duration downAfter, Duration checkInterval, Optional<String> role) {}
@@ -84,10 +93,36 @@ record Settings(BatonConfig.Backend backend, Placement placement, RaftNodeOption
     raft.requestTimeout().ifPresent(b::requestTimeout);
     raft.snapshotThreshold().ifPresent(b::snapshotThreshold);
     raft.watchHistory().ifPresent(b::watchHistory);
+    b.tls(tls("baton.tls", config.tls()));
     try {
       return b.build();
     } catch (RaftNodeOptions.InvalidOptionException e) {
       throw invalid(RAFT_PROPERTIES.getOrDefault(e.option(), "baton.raft." + e.option()), e.getMessage());
+    }
+  }
+
+  /**
+   * TLS from all three files under {@code prefix}, none from none; some but not all is refused
+   * naming the missing ones.
+   */
+  private static TlsFiles tls(String prefix, BatonConfig.Tls tls) {
+    final Map<String, Optional<String>> files = new java.util.LinkedHashMap<>();
+    files.put(prefix + ".certificate", tls.certificate());
+    files.put(prefix + ".key", tls.key());
+    files.put(prefix + ".ca", tls.ca());
+    final List<String> missing = files.entrySet().stream().filter(e -> e.getValue().isEmpty())
+        .map(Map.Entry::getKey).toList();
+    if (missing.size() == files.size()) {
+      return null;
+    }
+    if (!missing.isEmpty()) {
+      throw invalid(missing.get(0), "required when any of " + String.join(", ", files.keySet())
+          + " is set (missing: " + String.join(", ", missing) + ")");
+    }
+    try {
+      return TlsFiles.of(Path.of(tls.certificate().get()), Path.of(tls.key().get()), Path.of(tls.ca().get()));
+    } catch (IllegalArgumentException e) {
+      throw invalid(prefix, e.getMessage());
     }
   }
 
@@ -105,8 +140,21 @@ record Settings(BatonConfig.Backend backend, Placement placement, RaftNodeOption
           + " ms is below etcd's minimum lease TTL of 2 s (baton.backend=etcd)");
     }
     requirePositive(etcd.requestTimeout(), "baton.etcd.request-timeout");
+    final TlsFiles tls = tls("baton.etcd.tls", etcd.tls());
+    final String scheme = tls == null ? "http://" : "https://";
+    for (String endpoint : endpoints) {
+      if (!endpoint.startsWith(scheme)) {
+        throw invalid("baton.etcd.endpoints", endpoint + (tls == null
+            ? " is not http://host:port; an https endpoint needs baton.etcd.tls.certificate, .key and .ca"
+            : " is not https://host:port, and baton.etcd.tls is set"));
+      }
+    }
+    if (etcd.user().isPresent() != etcd.password().isPresent()) {
+      throw invalid(etcd.user().isPresent() ? "baton.etcd.password" : "baton.etcd.user",
+          "baton.etcd.user and baton.etcd.password go together");
+    }
     return new Etcd(endpoints, etcd.namespace().orElse("/baton/" + config.clusterName() + "/"), etcd.leaseTtl(),
-        etcd.requestTimeout());
+        etcd.requestTimeout(), tls, etcd.user(), etcd.password());
   }
 
   private static Placement placement(BatonConfig config) {

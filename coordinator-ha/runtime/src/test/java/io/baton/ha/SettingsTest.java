@@ -95,6 +95,11 @@ class SettingsTest {
       "baton.members.check-interval=-1s                                     | baton.members.check-interval|positive",
       "baton.roles.rootcoord.standby-mode=lukewarm                          | baton.roles.rootcoord.standby-mode|warm",
       "baton.etcd-api.enabled=maybe                                         | baton.etcd-api.enabled|maybe",
+      "baton.tls.certificate=/etc/n1.crt                                    | baton.tls.key|missing: baton.tls.key, baton.tls.ca",
+      "baton.tls.certificate=/nonexistent/n1.crt;baton.tls.key=/k;baton.tls.ca=/c | baton.tls|/nonexistent/n1.crt",
+      "baton.backend=etcd;baton.etcd.endpoints=https://e:2379               | baton.etcd.endpoints|needs baton.etcd.tls",
+      "baton.backend=etcd;baton.etcd.endpoints=http://e:2379;baton.etcd.tls.ca=/c | baton.etcd.tls.certificate|required",
+      "baton.backend=etcd;baton.etcd.endpoints=http://e:2379;baton.etcd.user=baton | baton.etcd.password|go together",
   })
   void anInvalidValueIsRefusedWithAnErrorNamingThePropertyAndWhatItAccepts(String change, String property,
       String accepts) {

@@ -4,6 +4,7 @@ import io.baton.ha.Baton;
 import io.baton.ha.BatonGrpcService;
 import io.baton.ha.etcdapi.EtcdApi;
 import io.baton.ha.BatonRole;
+import io.baton.ha.AdminAuthorization;
 import io.baton.ha.MalformedRequestInterceptor;
 import io.baton.ha.StatusRoute;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
@@ -51,7 +52,7 @@ class BatonProcessor {
   AdditionalBeanBuildItem beans() {
     final AdditionalBeanBuildItem.Builder b = AdditionalBeanBuildItem.builder()
         .addBeanClasses(Baton.class, StatusRoute.class, BatonGrpcService.class, BatonRole.class, EtcdApi.class,
-            MalformedRequestInterceptor.class);
+            MalformedRequestInterceptor.class, AdminAuthorization.class);
     EtcdApi.SERVICES.forEach(service -> b.addBeanClass(service));
     return b.setUnremovable().build();
   }
@@ -76,7 +77,7 @@ class BatonProcessor {
   @BuildStep
   AdditionalIndexedClassesBuildItem grpcService() {
     final List<String> classes = new java.util.ArrayList<>(List.of(BatonGrpcService.class.getName(),
-        MalformedRequestInterceptor.class.getName()));
+        MalformedRequestInterceptor.class.getName(), AdminAuthorization.class.getName()));
     for (Class<?> service : EtcdApi.SERVICES) {
       classes.add(service.getName());
       classes.add(service.getSuperclass().getName());
