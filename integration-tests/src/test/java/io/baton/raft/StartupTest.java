@@ -155,4 +155,17 @@ class StartupTest {
         .hasMessageContaining("log is corrupt")
         .satisfies(e -> assertThat(((StorageException) e).file().getFileName()).isEqualTo(segment.getFileName()));
   }
+
+  @Test
+  void anEmptyVoteRecordRefusesToStartAndNamesTheFile() throws IOException {
+    final RaftNodeOptions options = writeAndStop(100_000, 5);
+    final List<Path> metas = files(root, "raft-meta");
+    assertThat(metas).hasSize(1);
+    Files.write(metas.get(0), new byte[0]); // what Ratis leaves when it wrote the record on a full disk
+    final RaftNode node = new RaftNode(options);
+    assertThatThrownBy(node::start).isInstanceOf(StorageException.class)
+        .hasMessageContaining("term and vote record is unreadable")
+        .hasMessageContaining("wipe its storage directory")
+        .satisfies(e -> assertThat(((StorageException) e).file()).isEqualTo(metas.get(0)));
+  }
 }

@@ -60,6 +60,9 @@ final class MetadataStateMachine extends BaseStateMachine {
 
     /** The group's leader is now {@code leaderId} (null: unknown). */
     void leaderChanged(String leaderId);
+
+    /** This node's Raft log could not write {@code failedEntry} (null: not an entry); it never writes again. */
+    void logFailed(Throwable cause, LogEntryProto failedEntry);
   }
 
   private final String node;
@@ -394,6 +397,15 @@ final class MetadataStateMachine extends BaseStateMachine {
   @Override
   public void notifyNotLeader(Collection<TransactionContext> pendingEntries) {
     events.notLeader();
+  }
+
+  /**
+   * Ratis' log worker failed to write (a full disk, an I/O error). Ratis fails that task and every
+   * later one until the server is restarted: the node stops taking part in replication.
+   */
+  @Override
+  public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
+    events.logFailed(cause, failedEntry);
   }
 
   @Override

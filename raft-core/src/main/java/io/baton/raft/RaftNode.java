@@ -23,6 +23,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -105,6 +106,10 @@ public final class RaftNode implements AutoCloseable {
   private final Events events = new Events();
   private long leaderEpoch;
   private volatile String knownLeader;
+  /** Space kept for the vote record once the disk is full (see {@link StorageReserve}). */
+  private final StorageReserve reserve;
+  /** Why the Raft log failed, once it did (see {@link #logFailure()}). */
+  private volatile String logFailure;
   private RaftServer server;
   private RaftClient client;
   private RatisMetadataStore store;
@@ -120,6 +125,7 @@ public final class RaftNode implements AutoCloseable {
     this.callbacks = Executors.newCachedThreadPool(daemon("baton-callback-" + options.nodeId()));
     this.timer = Executors.newSingleThreadScheduledExecutor(daemon("baton-timer-" + options.nodeId()));
     this.deadlines = new LeaseDeadlines(options.clock());
+    this.reserve = new StorageReserve(options.nodeId(), options.storageDir());
     this.stateMachine = new MetadataStateMachine(options.nodeId(), options.watchHistory(),
         new WatchHub(callbacks, options.nodeId()), deadlines, RequestValidator.of(options), events,
         () -> leadership().leader());
@@ -156,6 +162,7 @@ public final class RaftNode implements AutoCloseable {
     }
     try {
       final RaftStorage.StartupOption startup = prepareStorage();
+      reserve.ensure();
       checkPortFree();
       final RaftGroup group = RaftGroup.valueOf(groupId, options.join() && startup == RaftStorage.StartupOption.FORMAT
           ? List.of() : toRaftPeers(options.peers()));
@@ -263,6 +270,13 @@ public final class RaftNode implements AutoCloseable {
             + options.self().address() + ": " + t.getMessage(), e);
       }
     }
+    final Path meta = failedMetadataFile(e);
+    if (meta != null) {
+      return new StorageException(meta, "node " + nodeId() + " refuses to start: its Raft term and vote record is"
+          + " unreadable (" + rootMessage(e) + "; a full disk can leave it empty). It cannot know whom it voted for,"
+          + " so it must not vote again: remove it from the cluster, wipe its storage directory and add it back"
+          + " (it then catches up from the leader)", e);
+    }
     if (isCausedBy(e, ChecksumException.class)) {
       final Path segment = findCorruptLogSegment();
       return new StorageException(segment != null ? segment : options.storageDir(), "node " + nodeId()
@@ -273,6 +287,18 @@ public final class RaftNode implements AutoCloseable {
       return ise;
     }
     return new IllegalStateException("node " + nodeId() + " failed to start: " + rootMessage(e), e);
+  }
+
+  /** The {@code raft-meta} file Ratis failed to load ("Failed to load <file>"), if that is the failure. */
+  private static Path failedMetadataFile(Throwable e) {
+    final String prefix = "Failed to load ";
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      final String m = t.getMessage();
+      if (t instanceof IOException && m != null && m.startsWith(prefix) && m.endsWith("raft-meta")) {
+        return Path.of(m.substring(prefix.length()));
+      }
+    }
+    return null;
   }
 
   private static boolean isCausedBy(Throwable e, Class<? extends Throwable> type) {
@@ -577,6 +603,26 @@ public final class RaftNode implements AutoCloseable {
     }
 
     @Override
+    public void logFailed(Throwable cause, org.apache.ratis.proto.RaftProtos.LogEntryProto failedEntry) {
+      final String what = rootMessage(cause) + (failedEntry == null ? "" : " (writing log index "
+          + failedEntry.getIndex() + ")");
+      final long epoch;
+      synchronized (leadershipLock) {
+        if (logFailure != null) {
+          return;
+        }
+        logFailure = what;
+        epoch = leaderEpoch;
+      }
+      final boolean released = reserve.release();
+      LOG.error("node {} role={} epoch={}: its Raft log cannot be written: {}. It takes no further part in"
+          + " replication (Ratis keeps the log failed); its liveness is DOWN{}. Free space (or fix the disk), then"
+          + " restart the node: it recovers from its storage and catches up from the leader", nodeId(),
+          epoch == 0 ? "follower" : "leader", epoch, what,
+          released ? "; released its " + StorageReserve.BYTES / 1024 + " KiB storage reserve for its vote record" : "");
+    }
+
+    @Override
     public void leaderChanged(String leaderId) {
       if (leaderId != null && !leaderId.equals(lastLeader)) {
         lastLeader = leaderId;
@@ -722,6 +768,15 @@ public final class RaftNode implements AutoCloseable {
    * Whether this node's Raft server is running (started, not closed, not failed): what a liveness
    * check asks. A node that is up but not leader is alive.
    */
+  /**
+   * Why this node's Raft log can no longer be written (a full disk, an I/O error), if it failed:
+   * then the node takes no part in replication until it is restarted (its data on disk is intact up
+   * to the failure; a restart recovers it and catches up from the leader).
+   */
+  public Optional<String> logFailure() {
+    return Optional.ofNullable(logFailure);
+  }
+
   public boolean serverAlive() {
     final RaftServer.Division d = divisionOrNull();
     return state.get() == State.STARTED && d != null && d.getInfo().isAlive();

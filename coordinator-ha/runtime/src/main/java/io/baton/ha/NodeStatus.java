@@ -58,9 +58,10 @@ public record NodeStatus(String node, String backend, String placement, Lifecycl
    * @param serverRunning whether the Raft server runs (liveness)
    * @param votingMember  whether this node is a voting member of the current configuration
    * @param leaderChanges how many times this node has seen a new leader since it started
+   * @param logFailure    why its Raft log can no longer be written (full disk, I/O error), if it failed
    */
   public record Raft(String role, long term, String leader, long commitIndex, long appliedIndex,
-      boolean serverRunning, boolean votingMember, long leaderChanges) {
+      boolean serverRunning, boolean votingMember, long leaderChanges, Optional<String> logFailure) {
 
     /** Whether this node is the Raft leader. */
     public boolean isLeader() {

@@ -117,7 +117,7 @@ public final class RatisBackend implements Backend {
     final RaftStatus s = node.status();
     final boolean member = node.members().stream().map(Peer::id).anyMatch(node.nodeId()::equals);
     return Optional.of(new NodeStatus.Raft(s.role().name(), s.term(), s.leader(), s.commitIndex(), s.appliedIndex(),
-        node.serverAlive(), member, node.leaderChanges()));
+        node.serverAlive(), member, node.leaderChanges(), node.logFailure()));
   }
 
   @Override

@@ -54,12 +54,16 @@ public class StatusRoute {
         .put("lifecycle", status.lifecycle().name())
         .put("roles", roles)
         .put("members", members);
-    status.raft().ifPresent(raft -> json.put("raft", new JsonObject()
-        .put("term", raft.term())
-        .put("leader", raft.leader())
-        .put("commitIndex", raft.commitIndex())
-        .put("appliedIndex", raft.appliedIndex())
-        .put("role", raft.role())));
+    status.raft().ifPresent(raft -> {
+      final JsonObject r = new JsonObject()
+          .put("term", raft.term())
+          .put("leader", raft.leader())
+          .put("commitIndex", raft.commitIndex())
+          .put("appliedIndex", raft.appliedIndex())
+          .put("role", raft.role());
+      raft.logFailure().ifPresent(failure -> r.put("logFailure", failure));
+      json.put("raft", r);
+    });
     final JsonObject sections = new JsonObject();
     status.sections().forEach((name, entries) -> {
       final JsonObject section = new JsonObject();

@@ -22,7 +22,8 @@ import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
  * <ul>
  *   <li><b>liveness</b>: the node's own machinery works: its Raft server runs, and its apply
  *       thread is not wedged (committed entries waiting while the applied index has not moved for
- *       {@code applyStallAfter}). It does not depend on leadership or on other nodes, so it stays
+ *       {@code applyStallAfter}), and its Raft log can still be written (a full disk or an I/O
+ *       error fails it for good: a restart is what recovers the node). It does not depend on leadership or on other nodes, so it stays
  *       UP on a healthy standby during a takeover: a liveness probe must never kill a node for
  *       taking part in a failover. On etcd: the process (losing etcd must not restart the
  *       coordinator; the jetcd client reconnects by itself).</li>
@@ -75,6 +76,10 @@ public final class NodeHealth {
       return b.up().build(); // etcd, or Raft not started yet (startup decides until then)
     }
     final NodeStatus.Raft raft = s.raft().get();
+    if (raft.logFailure().isPresent()) {
+      return down(b, "the Raft log cannot be written (" + raft.logFailure().get() + "): the node takes no part in"
+          + " replication until it is restarted; free space first, it then recovers from its storage");
+    }
     if (!raft.serverRunning()) {
       return s.lifecycle() == NodeStatus.Lifecycle.STARTED ? down(b, "the Raft server is not running")
           : b.up().withData("lifecycle", s.lifecycle().name()).build();
