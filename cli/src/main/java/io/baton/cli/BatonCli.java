@@ -180,6 +180,16 @@ public final class BatonCli {
         .trustManager(tls.trustManager()).build()).maxInboundMessageSize(8 << 20).build();
   }
 
+  private boolean warnedPlaintext;
+
+  /** Warns once, on {@code err}, that an admin token is about to travel without TLS. */
+  void warnIfPlaintext(PrintWriter err) {
+    if (tls() == null && !warnedPlaintext) {
+      warnedPlaintext = true;
+      err.println("baton: warning: sending the admin token over plaintext (no --cert, --key, --cacert)");
+    }
+  }
+
   /** The TLS files of --cert, --key and --cacert (all three or none), or null. */
   private TlsFiles tls() {
     final long given = java.util.stream.Stream.of(cert, key, cacert).filter(java.util.Objects::nonNull).count();

@@ -1,5 +1,6 @@
 package io.baton.cli;
 
+import io.baton.ha.AdminAuthorization;
 import io.baton.ha.grpc.BatonGrpc;
 import io.baton.ha.grpc.StatusRequest;
 import io.baton.ha.grpc.StatusResponse;
@@ -13,8 +14,6 @@ import picocli.CommandLine.Spec;
 
 /** What every {@code baton} command shares: the top command's options and the output. */
 abstract class CliCommand {
-  private static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization",
-      Metadata.ASCII_STRING_MARSHALLER);
 
   @Spec
   CommandSpec spec;
@@ -32,13 +31,21 @@ abstract class CliCommand {
     return cli().output == BatonCli.Output.json;
   }
 
-  /** A stub on {@code channel} whose call has the --timeout deadline and carries the admin token, if any. */
+  /** A stub on {@code channel} whose call has the --timeout deadline. */
   BatonGrpc.BatonBlockingStub stub(ManagedChannel channel) {
-    final BatonGrpc.BatonBlockingStub stub = BatonGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS);
+    return BatonGrpc.newBlockingStub(channel).withDeadlineAfter(cli().timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * A stub for an admin call (transfer, backup, peer changes): as {@link #stub}, carrying the admin
+   * token when there is one (--token-file or BATON_TOKEN). Only admin calls carry it.
+   */
+  BatonGrpc.BatonBlockingStub adminStub(ManagedChannel channel) {
+    final BatonGrpc.BatonBlockingStub stub = stub(channel);
     return cli().token().map(token -> {
+      cli().warnIfPlaintext(spec.commandLine().getErr());
       final Metadata headers = new Metadata();
-      headers.put(AUTHORIZATION, "Bearer " + token);
+      headers.put(AdminAuthorization.AUTHORIZATION, AdminAuthorization.BEARER + token);
       return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
     }).orElse(stub);
   }

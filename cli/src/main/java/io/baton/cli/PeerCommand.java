@@ -51,7 +51,7 @@ final class PeerCommand {
 
     @Override
     public Integer call() {
-      cli().onFirstAnswering(channel -> stub(channel).addPeer(AddPeerRequest.newBuilder().setId(id).setAddress(address).build()));
+      cli().onFirstAnswering(channel -> adminStub(channel).addPeer(AddPeerRequest.newBuilder().setId(id).setAddress(address).build()));
       out().println(jsonOutput() ? new JsonObject().put("added", id).encode() : "added peer " + id + " at " + address);
       return BatonCli.OK;
     }
@@ -65,7 +65,7 @@ final class PeerCommand {
 
     @Override
     public Integer call() {
-      cli().onFirstAnswering(channel -> stub(channel).removePeer(RemovePeerRequest.newBuilder().setId(id).build()));
+      cli().onFirstAnswering(channel -> adminStub(channel).removePeer(RemovePeerRequest.newBuilder().setId(id).build()));
       out().println(jsonOutput() ? new JsonObject().put("removed", id).encode() : "removed peer " + id);
       return BatonCli.OK;
     }

@@ -55,7 +55,7 @@ final class SnapshotCommand {
     public Integer call() throws IOException {
       final Path partial = file.resolveSibling(file.getFileName() + ".part");
       final BackupChunk last = cli().onFirstAnswering(channel -> {
-        final Iterator<BackupChunk> chunks = stub(channel).backup(BackupRequest.getDefaultInstance());
+        final Iterator<BackupChunk> chunks = adminStub(channel).backup(BackupRequest.getDefaultInstance());
         try (FileChannel ch = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
             StandardOpenOption.TRUNCATE_EXISTING); OutputStream out = Channels.newOutputStream(ch)) {
           BackupChunk chunk = null;

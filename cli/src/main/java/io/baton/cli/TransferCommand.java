@@ -24,7 +24,7 @@ final class TransferCommand extends CliCommand implements Callable<Integer> {
   public Integer call() {
     final String to = target != null ? target : firstStandby();
     final long started = System.nanoTime();
-    cli().onFirstAnswering(channel -> stub(channel).transferRole(TransferRoleRequest.newBuilder().setRole(role).setTarget(to).build()));
+    cli().onFirstAnswering(channel -> adminStub(channel).transferRole(TransferRoleRequest.newBuilder().setRole(role).setTarget(to).build()));
     final long millis = (System.nanoTime() - started) / 1_000_000;
     final var out = out();
     if (jsonOutput()) {

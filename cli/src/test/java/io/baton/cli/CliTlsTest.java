@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.baton.ha.grpc.BatonGrpc;
 import io.baton.ha.grpc.GetRequest;
 import io.baton.ha.grpc.ReadResponse;
+import io.baton.ha.grpc.TransferRoleRequest;
+import io.baton.ha.grpc.TransferRoleResponse;
 import io.baton.raft.TlsFiles;
 import io.baton.testkit.TestCertificates;
 import io.grpc.Grpc;
@@ -31,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The command line's client side of mutual TLS and of admin tokens, against a gRPC server that
- * requires a client certificate of the test CA and records the authorization header it receives.
+ * requires a client certificate of the test CA and records the authorization header it receives
+ * (only admin calls carry the token).
  * (The nodes' side is tested with the real node: ApiTlsTest, AdminAuthorizationTest.)
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -68,6 +71,12 @@ class CliTlsTest {
             out.onNext(ReadResponse.newBuilder().setRevision(42).build());
             out.onCompleted();
           }
+
+          @Override
+          public void transferRole(TransferRoleRequest request, StreamObserver<TransferRoleResponse> out) {
+            out.onNext(TransferRoleResponse.getDefaultInstance());
+            out.onCompleted();
+          }
         }, recorder))
         .build().start();
   }
@@ -85,16 +94,20 @@ class CliTlsTest {
   }
 
   @Test
-  void withTheCasCertificateTheCallGoesThroughCarryingTheToken() throws Exception {
+  void withTheCasCertificateCallsGoThroughAndOnlyAdminCallsCarryTheToken() throws Exception {
     final Path clientCrt = ca.issue("operator", List.of()).write(dir, "operator");
     final Path token = Files.writeString(dir.resolve("token"), "secret-token-0123456789\n");
     final String endpoint = "127.0.0.1:" + server.getPort();
-    final BatonCliTest.Run ok = baton("--endpoints", endpoint, "--cert", clientCrt.toString(), "--key",
+    final String[] tls = {"--endpoints", endpoint, "--cert", clientCrt.toString(), "--key",
         dir.resolve("operator.key").toString(), "--cacert", caFile.toString(), "--token-file", token.toString(),
-        "--timeout", "5s", "get", "k");
-    assertThat(ok.code()).as(ok.err()).isZero();
-    assertThat(ok.out()).contains("revision 42");
-    assertThat(authorizations).containsExactly("Bearer secret-token-0123456789");
+        "--timeout", "5s"};
+    final BatonCliTest.Run get = baton(concat(tls, "get", "k"));
+    assertThat(get.code()).as(get.err()).isZero();
+    assertThat(get.out()).contains("revision 42");
+    final BatonCliTest.Run transfer = baton(concat(tls, "transfer", "rootcoord", "--to", "n2"));
+    assertThat(transfer.code()).as(transfer.err()).isZero();
+    assertThat(transfer.err()).doesNotContain("plaintext");
+    assertThat(authorizations).containsExactly("null", "Bearer secret-token-0123456789");
 
     // plaintext against the TLS port: no answer (exit 4, UNAVAILABLE), nothing reached the service
     final BatonCliTest.Run plain = baton("--endpoints", endpoint, "--timeout", "3s", "get", "k");
@@ -105,7 +118,13 @@ class CliTlsTest {
     final BatonCliTest.Run refused = baton("--endpoints", endpoint, "--cert", rogue.toString(), "--key",
         dir.resolve("intruder.key").toString(), "--cacert", caFile.toString(), "--timeout", "3s", "get", "k");
     assertThat(refused.code()).isEqualTo(BatonCli.UNREACHABLE);
-    assertThat(authorizations).hasSize(1);
+    assertThat(authorizations).hasSize(2);
+  }
+
+  private static String[] concat(String[] head, String... tail) {
+    final String[] all = java.util.Arrays.copyOf(head, head.length + tail.length);
+    System.arraycopy(tail, 0, all, head.length, tail.length);
+    return all;
   }
 
   @Test
@@ -114,7 +133,7 @@ class CliTlsTest {
     assertThat(partial.code()).isEqualTo(BatonCli.USAGE);
     assertThat(partial.err()).contains("--cert, --key and --cacert go together");
     final BatonCliTest.Run missing = baton("--endpoints", "127.0.0.1:1", "--token-file",
-        dir.resolve("absent").toString(), "get", "k");
+        dir.resolve("absent").toString(), "transfer", "rootcoord", "--to", "n2");
     assertThat(missing.code()).isEqualTo(BatonCli.USAGE);
     assertThat(missing.err()).contains("cannot read token file");
   }

@@ -26,6 +26,8 @@ import org.junit.jupiter.api.Timeout;
 /** Bad storage, busy ports and corrupt files stop a node at start with an error that names them. */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class StartupTest {
+  /** The names of Ratis' log segment files. */
+  static final String LOG_SEGMENT = "log_(inprogress_)?\\d+(-\\d+)?";
   private final Path root;
 
   StartupTest() throws IOException {
@@ -102,13 +104,15 @@ class StartupTest {
     return options;
   }
 
-  private static List<Path> files(Path dir, String regex) throws IOException {
+  /** The files under {@code dir} whose names match {@code regex}, sorted. */
+  static List<Path> files(Path dir, String regex) throws IOException {
     try (Stream<Path> walk = Files.walk(dir)) {
       return walk.filter(p -> p.getFileName().toString().matches(regex)).sorted().toList();
     }
   }
 
-  private static void flipByte(Path file, long offset) throws IOException {
+  /** Flips the bits of one byte of {@code file}: damage a checksum must catch. */
+  static void flipByte(Path file, long offset) throws IOException {
     try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
       f.seek(offset);
       final int b = f.read();
@@ -146,7 +150,7 @@ class StartupTest {
   @Test
   void corruptLogRefusesToStartAndNamesTheFile() throws IOException {
     final RaftNodeOptions options = writeAndStop(100_000, 30);
-    final List<Path> segments = files(root, "log_(inprogress_)?\\d+(-\\d+)?");
+    final List<Path> segments = files(root, LOG_SEGMENT);
     assertThat(segments).isNotEmpty();
     final Path segment = segments.get(0);
     flipByte(segment, Files.size(segment) / 2);

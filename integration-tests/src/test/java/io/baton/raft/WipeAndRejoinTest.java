@@ -10,13 +10,11 @@ import io.baton.testkit.Dirs;
 import io.baton.testkit.TestCluster;
 import io.baton.testkit.Timing;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -27,21 +25,6 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class WipeAndRejoinTest {
-
-  private static List<Path> logSegments(Path dir) throws IOException {
-    try (Stream<Path> walk = Files.walk(dir)) {
-      return walk.filter(p -> p.getFileName().toString().matches("log_(inprogress_)?\\d+(-\\d+)?")).sorted().toList();
-    }
-  }
-
-  private static void flipByte(Path file, long offset) throws IOException {
-    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-      f.seek(offset);
-      final int b = f.read();
-      f.seek(offset);
-      f.write(b ^ 0x5a);
-    }
-  }
 
   @Test
   void aNodeWithACorruptLogIsWipedRemovedAndAddedBackAndCatchesUp() throws IOException {
@@ -56,8 +39,8 @@ class WipeAndRejoinTest {
       c.crash(id);
 
       // the damage is found at start and named; the node does not serve
-      final Path segment = logSegments(c.dir(id)).get(0);
-      flipByte(segment, Files.size(segment) / 2);
+      final Path segment = StartupTest.files(c.dir(id), StartupTest.LOG_SEGMENT).get(0);
+      StartupTest.flipByte(segment, Files.size(segment) / 2);
       final RaftNode refused = new RaftNode(c.optionsFor(id).build());
       assertThatThrownBy(refused::start).isInstanceOf(StorageException.class)
           .satisfies(e -> assertThat(((StorageException) e).file().getFileName()).isEqualTo(segment.getFileName()));

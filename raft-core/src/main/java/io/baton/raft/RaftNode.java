@@ -620,6 +620,14 @@ public final class RaftNode implements AutoCloseable {
           + " restart the node: it recovers from its storage and catches up from the leader", nodeId(),
           epoch == 0 ? "follower" : "leader", epoch, what,
           released ? "; released its " + StorageReserve.BYTES / 1024 + " KiB storage reserve for its vote record" : "");
+      if (epoch != 0) { // a leader that cannot write its log must not keep leading: the others elect at once
+        stepDown().whenComplete((v, e) -> {
+          if (e != null) {
+            LOG.warn("node {} role=leader epoch={}: stepping down after its log failed did not work: {}", nodeId(),
+                epoch, e.toString());
+          }
+        });
+      }
     }
 
     @Override
@@ -763,11 +771,6 @@ public final class RaftNode implements AutoCloseable {
 
   // ---- status and membership ------------------------------------------------------------
 
-  /** This node's view of the Raft group. */
-  /**
-   * Whether this node's Raft server is running (started, not closed, not failed): what a liveness
-   * check asks. A node that is up but not leader is alive.
-   */
   /**
    * Why this node's Raft log can no longer be written (a full disk, an I/O error), if it failed:
    * then the node takes no part in replication until it is restarted (its data on disk is intact up
@@ -777,11 +780,16 @@ public final class RaftNode implements AutoCloseable {
     return Optional.ofNullable(logFailure);
   }
 
+  /**
+   * Whether this node's Raft server is running (started, not closed, not failed): what a liveness
+   * check asks. A node that is up but not leader is alive.
+   */
   public boolean serverAlive() {
     final RaftServer.Division d = divisionOrNull();
     return state.get() == State.STARTED && d != null && d.getInfo().isAlive();
   }
 
+  /** This node's view of the Raft group. */
   public RaftStatus status() {
     final RaftServer.Division d = divisionOrNull();
     if (d == null) {

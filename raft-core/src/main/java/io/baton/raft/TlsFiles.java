@@ -1,12 +1,9 @@
 package io.baton.raft;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyStore;
@@ -55,14 +52,18 @@ public final class TlsFiles {
   private final Path certificate;
   private final Path key;
   private final Path ca;
+  private final WatchedFiles files;
   private final KeyManager keyManager = new KeyManager();
   private final TrustManager trustManager = new TrustManager();
+  /** The material in force, and the one before it (a handshake may have chosen its alias from it). */
   private Material material;
+  private Material previous;
+  private int generation;
   private String lastProblem;
   private final java.util.Map<String, Long> refusalsLogged = new java.util.HashMap<>();
 
-  /** What the three files held when last read, and their stamps. */
-  private record Material(List<String> stamps, X509ExtendedKeyManager keys, X509ExtendedTrustManager trust,
+  /** What the three files held when last loaded; {@code alias} names its key entry. */
+  private record Material(String alias, X509ExtendedKeyManager keys, X509ExtendedTrustManager trust,
       X509Certificate leaf) {
   }
 
@@ -70,7 +71,12 @@ public final class TlsFiles {
     this.certificate = Objects.requireNonNull(certificate, "certificate");
     this.key = Objects.requireNonNull(key, "key");
     this.ca = Objects.requireNonNull(ca, "ca");
-    this.material = load();
+    this.files = new WatchedFiles(List.of(certificate, key, ca));
+    try {
+      this.material = load(files.changes().orElseThrow());
+    } catch (IOException e) {
+      throw new IllegalArgumentException("TLS: cannot read " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -104,30 +110,24 @@ public final class TlsFiles {
     return trustManager;
   }
 
-  /** The subject of the certificate this node presents now. */
-  public synchronized String subject() {
-    return material.leaf.getSubjectX500Principal().getName();
+  /** The subject of the certificate presented now (the files are read again first if they changed). */
+  public String subject() {
+    return current().leaf.getSubjectX500Principal().getName();
   }
 
-  private List<String> stamps() throws IOException {
-    final List<String> out = new ArrayList<>();
-    for (Path p : List.of(certificate, key, ca)) {
-      final FileTime t = Files.getLastModifiedTime(p);
-      out.add(t.toMillis() + "/" + Files.size(p));
-    }
-    return out;
-  }
-
-  /** The material in force, read again first when a file changed. */
+  /** The material in force, loaded again first when a file's content changed. */
   private synchronized Material current() {
     try {
-      if (!stamps().equals(material.stamps)) {
-        material = load();
+      final java.util.Optional<List<byte[]>> changed = files.changes();
+      if (changed.isPresent()) {
+        final Material loaded = load(changed.get());
+        previous = material;
+        material = loaded;
         lastProblem = null;
         LOG.info("TLS: read {} again, presenting {}", certificate, material.leaf.getSubjectX500Principal());
       }
     } catch (IOException | IllegalArgumentException e) {
-      final String problem = e.getMessage();
+      final String problem = String.valueOf(e.getMessage());
       if (!problem.equals(lastProblem)) {
         lastProblem = problem;
         LOG.error("TLS: the changed files do not load, keeping the previous certificate and CA: {}", problem);
@@ -136,16 +136,24 @@ public final class TlsFiles {
     return material;
   }
 
-  private Material load() {
+  /** The material whose key entry is {@code alias}: the one in force or the one before it. */
+  private synchronized Material byAlias(String alias) {
+    if (previous != null && previous.alias.equals(alias)) {
+      return previous;
+    }
+    return material;
+  }
+
+  private Material load(List<byte[]> contents) {
     try {
-      final List<String> stamps = stamps();
-      final List<X509Certificate> chain = certificates(certificate);
-      final PrivateKey privateKey = privateKey(key);
-      final List<X509Certificate> authorities = certificates(ca);
+      final List<X509Certificate> chain = certificates(contents.get(0), certificate);
+      final PrivateKey privateKey = privateKey(contents.get(1), key);
+      final List<X509Certificate> authorities = certificates(contents.get(2), ca);
       checkKeyPair(privateKey, chain.get(0));
+      final String alias = "node-" + (++generation);
       final KeyStore keys = KeyStore.getInstance("PKCS12");
       keys.load(null, null);
-      keys.setKeyEntry("node", privateKey, NO_PASSWORD, chain.toArray(new X509Certificate[0]));
+      keys.setKeyEntry(alias, privateKey, NO_PASSWORD, chain.toArray(new X509Certificate[0]));
       final KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       kmf.init(keys, NO_PASSWORD);
       final KeyStore trusted = KeyStore.getInstance("PKCS12");
@@ -155,7 +163,7 @@ public final class TlsFiles {
       }
       final TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
       tmf.init(trusted);
-      return new Material(stamps, (X509ExtendedKeyManager) kmf.getKeyManagers()[0],
+      return new Material(alias, (X509ExtendedKeyManager) kmf.getKeyManagers()[0],
           (X509ExtendedTrustManager) tmf.getTrustManagers()[0], chain.get(0));
     } catch (IOException e) {
       throw new IllegalArgumentException("TLS: cannot read " + e.getMessage(), e);
@@ -166,7 +174,7 @@ public final class TlsFiles {
   }
 
   /** Whether {@code leaf}'s public key verifies what {@code privateKey} signs: a key of another certificate fails. */
-  private void checkKeyPair(PrivateKey privateKey, X509Certificate leaf) throws GeneralSecurityException {
+  private static void checkKeyPair(PrivateKey privateKey, X509Certificate leaf) throws GeneralSecurityException {
     final String algorithm = switch (privateKey.getAlgorithm()) {
       case "RSA" -> "SHA256withRSA";
       case "EC" -> "SHA256withECDSA";
@@ -185,10 +193,10 @@ public final class TlsFiles {
     }
   }
 
-  private static List<X509Certificate> certificates(Path file) throws IOException {
-    try (InputStream in = Files.newInputStream(file)) {
+  private static List<X509Certificate> certificates(byte[] pem, Path file) {
+    try {
       final List<X509Certificate> out = new ArrayList<>();
-      for (var c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+      for (var c : CertificateFactory.getInstance("X.509").generateCertificates(new java.io.ByteArrayInputStream(pem))) {
         out.add((X509Certificate) c);
       }
       if (out.isEmpty()) {
@@ -200,8 +208,8 @@ public final class TlsFiles {
     }
   }
 
-  private static PrivateKey privateKey(Path file) throws IOException {
-    final String pem = Files.readString(file, StandardCharsets.US_ASCII);
+  private static PrivateKey privateKey(byte[] bytes, Path file) {
+    final String pem = new String(bytes, StandardCharsets.US_ASCII);
     final String begin = "-----BEGIN PRIVATE KEY-----";
     final int start = pem.indexOf(begin);
     final int end = pem.indexOf("-----END PRIVATE KEY-----");
@@ -255,12 +263,12 @@ public final class TlsFiles {
 
     @Override
     public X509Certificate[] getCertificateChain(String alias) {
-      return current().keys.getCertificateChain(alias);
+      return byAlias(alias).keys.getCertificateChain(alias);
     }
 
     @Override
     public PrivateKey getPrivateKey(String alias) {
-      return current().keys.getPrivateKey(alias);
+      return byAlias(alias).keys.getPrivateKey(alias);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.baton.ha;
 
+import io.baton.raft.WatchedFiles;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -10,9 +11,9 @@ import io.quarkus.grpc.GlobalInterceptor;
 import io.quarkus.runtime.Startup;
 import jakarta.inject.Singleton;
 import java.io.IOException;
-import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
+import java.util.List;
 import java.util.Optional;
 import org.jboss.logging.Logger;
 
@@ -20,9 +21,9 @@ import org.jboss.logging.Logger;
  * Lets an admin call ({@link AdminOperation}) through only with a token that grants it, once
  * {@code baton.admin.token-file} is set: the caller sends {@code authorization: Bearer <token>}.
  * No token or an unknown one: UNAUTHENTICATED; a token without the operation: PERMISSION_DENIED.
- * The file is read again when it changes (checked at each admin call), so tokens are added and
- * revoked without a restart; a changed file that no longer parses refuses every admin call until
- * it is fixed. Without the property admin calls are open to every client that reaches the port,
+ * The file is read again when its content changes (checked at each admin call), so tokens are
+ * added and revoked without a restart; a file that no longer parses or reads refuses every admin
+ * call (UNAVAILABLE, the details in one ERROR line) until it is fixed. Without the property admin calls are open to every client that reaches the port,
  * which start-up logs once.
  */
 @GlobalInterceptor
@@ -31,62 +32,62 @@ import org.jboss.logging.Logger;
 public class AdminAuthorization implements ServerInterceptor {
   /** The property naming the token file. */
   public static final String TOKEN_FILE_PROPERTY = "baton.admin.token-file";
-  static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-  private static final String BEARER = "Bearer ";
+  /** The header an admin call carries its token in, as {@value #BEARER}{@code <token>}. */
+  public static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization",
+      Metadata.ASCII_STRING_MARSHALLER);
+  public static final String BEARER = "Bearer ";
   private static final Logger LOG = Logger.getLogger(AdminAuthorization.class);
 
   private final String nodeId;
   private final Path file;
-  private Loaded loaded;
-
-  /** The file as last read: its stamp, and its tokens or why it could not be used. */
-  private record Loaded(FileTime modified, long size, AdminTokens tokens, String problem) {
-  }
+  private final WatchedFiles watched;
+  /** The tokens in force, or null while the file is unusable (then {@link #problem} says why). */
+  private AdminTokens tokens;
+  private String problem;
 
   public AdminAuthorization(BatonConfig config) {
     this.nodeId = config.nodeId();
     this.file = config.admin().tokenFile().map(Path::of).orElse(null);
     if (file == null) {
+      this.watched = null;
       LOG.warnf("node %s: admin calls (%s) are open to every client that reaches the gRPC port; set %s to require"
           + " tokens", nodeId, AdminOperation.ids(), TOKEN_FILE_PROPERTY);
       return;
     }
+    this.watched = new WatchedFiles(List.of(file));
     try {
-      loaded = load();
-    } catch (IllegalArgumentException e) {
-      throw Settings.invalid(TOKEN_FILE_PROPERTY, e.getMessage());
+      tokens = AdminTokens.parse(file, new String(watched.changes().orElseThrow().get(0), StandardCharsets.UTF_8));
+    } catch (IOException | IllegalArgumentException e) {
+      throw Settings.invalid(TOKEN_FILE_PROPERTY, e instanceof IOException
+          ? "cannot read token file " + file + ": " + e : e.getMessage());
     }
     LOG.infof("node %s: admin calls need a token from %s", nodeId, file);
   }
 
-  private Loaded load() {
-    final FileTime modified;
-    final long size;
+  /** The tokens in force, read again first when the file's content changed; null while it is unusable. */
+  private synchronized AdminTokens current() {
+    String failure = null;
     try {
-      modified = Files.getLastModifiedTime(file);
-      size = Files.size(file);
+      final java.util.Optional<List<byte[]>> changed = watched.changes();
+      if (changed.isEmpty()) {
+        return tokens;
+      }
+      tokens = AdminTokens.parse(file, new String(changed.get().get(0), StandardCharsets.UTF_8));
+      problem = null;
+      LOG.infof("node %s: admin token file %s changed; read again", nodeId, file);
+      return tokens;
     } catch (IOException e) {
-      throw new IllegalArgumentException("cannot read token file " + file + ": " + e, e);
+      failure = "cannot read token file " + file + ": " + e;
+    } catch (IllegalArgumentException e) {
+      failure = String.valueOf(e.getMessage());
     }
-    return new Loaded(modified, size, AdminTokens.read(file), null);
-  }
-
-  /** The tokens in force: the file is read again when its modification time or size changed. */
-  private synchronized Loaded current() {
-    try {
-      if (!Files.getLastModifiedTime(file).equals(loaded.modified) || Files.size(file) != loaded.size) {
-        loaded = load();
-        LOG.infof("node %s: admin token file %s changed; read again", nodeId, file);
-      }
-    } catch (IOException | IllegalArgumentException e) {
-      final String problem = e.getMessage();
-      if (!problem.equals(loaded.problem)) {
-        LOG.errorf("node %s: admin token file %s is unusable, refusing every admin call until it is fixed: %s",
-            nodeId, file, problem);
-      }
-      loaded = new Loaded(null, -1, null, problem);
+    if (!failure.equals(problem)) {
+      LOG.errorf("node %s: admin token file %s is unusable, refusing every admin call until it is fixed: %s",
+          nodeId, file, failure);
     }
-    return loaded;
+    problem = failure;
+    tokens = null;
+    return null;
   }
 
   @Override
@@ -111,17 +112,16 @@ public class AdminAuthorization implements ServerInterceptor {
 
   /** Why a call of {@code op} with this authorization header is refused, or null when it may run. */
   private Status refusal(AdminOperation op, String authorization, String from) {
-    final Loaded tokens = current();
-    if (tokens.tokens == null) {
-      return Status.PERMISSION_DENIED.withDescription("node " + nodeId + " cannot check admin tokens: its token file"
-          + " is unusable (" + tokens.problem + ")");
+    final AdminTokens tokens = current();
+    if (tokens == null) {
+      return Status.UNAVAILABLE.withDescription("node " + nodeId + " cannot check admin tokens now (see its log)");
     }
     if (authorization == null || !authorization.startsWith(BEARER)) {
       LOG.warnf("node %s: refused admin call %s from %s: no bearer token", nodeId, op.method(), from);
       return Status.UNAUTHENTICATED.withDescription(op.method() + " is an admin call (operation " + op.id()
           + "): send the header 'authorization: Bearer <token>' with a token that grants it");
     }
-    final Optional<AdminTokens.Grant> grant = tokens.tokens.grantOf(authorization.substring(BEARER.length()).strip());
+    final Optional<AdminTokens.Grant> grant = tokens.grantOf(authorization.substring(BEARER.length()).strip());
     if (grant.isEmpty()) {
       LOG.warnf("node %s: refused admin call %s from %s: unknown token", nodeId, op.method(), from);
       return Status.UNAUTHENTICATED.withDescription("unknown token for admin call " + op.method());

@@ -52,12 +52,21 @@ public final class AdminTokens {
    *     file when it cannot be read or holds no token
    */
   public static AdminTokens read(Path file) {
-    final List<String> lines;
     try {
-      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      return parse(file, Files.readString(file, StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot read token file " + file + ": " + e, e);
     }
+  }
+
+  /**
+   * The tokens of {@code text}, the content of {@code file}.
+   *
+   * @throws IllegalArgumentException naming the file and line of the first malformed entry, or the
+   *     file when it holds no token
+   */
+  public static AdminTokens parse(Path file, String text) {
+    final List<String> lines = text.lines().toList();
     final List<Entry> entries = new ArrayList<>();
     final Set<String> names = new HashSet<>();
     final Set<String> tokens = new HashSet<>();

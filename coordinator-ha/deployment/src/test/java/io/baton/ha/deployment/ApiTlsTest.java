@@ -45,6 +45,7 @@ class ApiTlsTest {
     final TestCertificates.Authority ca = TestCertificates.authority("baton-test-ca");
     ca.writeCertificate(dir.resolve("ca.crt"));
     ca.issue("n1", LOOPBACK).write(dir, "n1");
+    ca.issue("n1-renewed", LOOPBACK).write(dir, "n1-renewed");
     ca.issue("ops", List.of()).write(dir, "ops");
     TestCertificates.authority("rogue-ca").issue("intruder", List.of()).write(dir, "intruder");
     final Instant now = Instant.now();
@@ -61,7 +62,7 @@ class ApiTlsTest {
       .overrideConfigKey("quarkus.tls.key-store.pem.0.cert", "${baton.tls.certificate}")
       .overrideConfigKey("quarkus.tls.key-store.pem.0.key", "${baton.tls.key}")
       .overrideConfigKey("quarkus.tls.trust-store.pem.certs", "${baton.tls.ca}")
-      .overrideConfigKey("quarkus.tls.reload-period", "30s")
+      .overrideConfigKey("quarkus.tls.reload-period", "1s")
       .overrideConfigKey("quarkus.http.ssl.client-auth", "required")
       .overrideConfigKey("quarkus.http.insecure-requests", "disabled")
       .overrideConfigKey("quarkus.http.test-ssl-port", String.valueOf(TLS_PORT));
@@ -101,6 +102,53 @@ class ApiTlsTest {
       assertThatThrownBy(() -> stub(credentials).status(StatusRequest.getDefaultInstance()))
           .isInstanceOfSatisfying(StatusRuntimeException.class,
               e -> assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE));
+    }
+  }
+
+  @Test
+  void aRenewedCertificateIsServedWithoutARestart() throws Exception {
+    java.nio.file.Files.copy(DIR.resolve("n1-renewed.key"), DIR.resolve("n1.key"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    java.nio.file.Files.copy(DIR.resolve("n1-renewed.crt"), NODE_CRT, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    io.baton.testkit.Timing.waitUntil("the HTTP port to present the renewed certificate", Duration.ofSeconds(20),
+        () -> "CN=n1-renewed".equals(presentedSubject()));
+    assertThat(stub(tls("ops")).status(StatusRequest.getDefaultInstance()).getNode()).isEqualTo("n1");
+  }
+
+  /** The subject of the certificate the HTTP port presents to a new connection of the "ops" client. */
+  private static String presentedSubject() {
+    final String[] seen = new String[1];
+    final javax.net.ssl.X509ExtendedTrustManager ca = TlsFiles.of(DIR.resolve("ops.crt"), DIR.resolve("ops.key"), CA_FILE)
+        .trustManager();
+    final javax.net.ssl.X509TrustManager recording = new javax.net.ssl.X509TrustManager() {
+      @Override
+      public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType)
+          throws java.security.cert.CertificateException {
+        ca.checkClientTrusted(chain, authType);
+      }
+
+      @Override
+      public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType)
+          throws java.security.cert.CertificateException {
+        seen[0] = chain[0].getSubjectX500Principal().getName();
+        ca.checkServerTrusted(chain, authType);
+      }
+
+      @Override
+      public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+        return ca.getAcceptedIssuers();
+      }
+    };
+    final ChannelCredentials credentials = TlsChannelCredentials.newBuilder().trustManager(recording)
+        .keyManager(TlsFiles.of(DIR.resolve("ops.crt"), DIR.resolve("ops.key"), CA_FILE).keyManager()).build();
+    final ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", TLS_PORT, credentials).build();
+    try {
+      BatonGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS).status(StatusRequest.getDefaultInstance());
+      return seen[0];
+    } catch (StatusRuntimeException e) {
+      return "no answer: " + e.getStatus();
+    } finally {
+      channel.shutdownNow();
     }
   }
 }
