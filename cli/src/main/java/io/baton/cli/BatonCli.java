@@ -190,7 +190,9 @@ public final class BatonCli {
     }
   }
 
-  /** The TLS files of --cert, --key and --cacert (all three or none), or null. */
+  private TlsFiles tls;
+
+  /** The TLS files of --cert, --key and --cacert (all three or none), or null; read once per command. */
   private TlsFiles tls() {
     final long given = java.util.stream.Stream.of(cert, key, cacert).filter(java.util.Objects::nonNull).count();
     if (given == 0) {
@@ -199,7 +201,10 @@ public final class BatonCli {
     if (given < 3) {
       throw new IllegalArgumentException("--cert, --key and --cacert go together (mutual TLS)");
     }
-    return TlsFiles.of(cert, key, cacert);
+    if (tls == null) {
+      tls = TlsFiles.of(cert, key, cacert);
+    }
+    return tls;
   }
 
   static void close(ManagedChannel channel) {

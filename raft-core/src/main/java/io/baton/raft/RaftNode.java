@@ -392,7 +392,6 @@ public final class RaftNode implements AutoCloseable {
     return TimeDuration.valueOf(d.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** A Ratis client for a group with {@code peers}; used by nodes and by {@link MetadataClient}. */
   /** Ratis' parameters for {@code tls}: one mutual-TLS configuration for server, client and admin traffic. */
   static Parameters parameters(TlsFiles tls) {
     final Parameters parameters = new Parameters();
@@ -408,6 +407,7 @@ public final class RaftNode implements AutoCloseable {
     return parameters;
   }
 
+  /** A Ratis client for a group with {@code peers}; used by nodes and by {@link MetadataClient}. */
   static RaftClient newClient(String clusterName, List<RaftPeer> peers, Duration requestTimeout, int maxRequestBytes,
       TlsFiles tls) {
     final RaftProperties p = new RaftProperties();

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLEngine;
@@ -118,7 +119,7 @@ public final class TlsFiles {
   /** The material in force, loaded again first when a file's content changed. */
   private synchronized Material current() {
     try {
-      final java.util.Optional<List<byte[]>> changed = files.changes();
+      final Optional<List<byte[]>> changed = files.changes();
       if (changed.isPresent()) {
         final Material loaded = load(changed.get());
         previous = material;

@@ -23,8 +23,8 @@ import org.jboss.logging.Logger;
  * No token or an unknown one: UNAUTHENTICATED; a token without the operation: PERMISSION_DENIED.
  * The file is read again when its content changes (checked at each admin call), so tokens are
  * added and revoked without a restart; a file that no longer parses or reads refuses every admin
- * call (UNAVAILABLE, the details in one ERROR line) until it is fixed. Without the property admin calls are open to every client that reaches the port,
- * which start-up logs once.
+ * call (UNAVAILABLE, the details in one ERROR line) until it is fixed. Without the property admin
+ * calls are open to every client that reaches the port, which start-up logs once.
  */
 @GlobalInterceptor
 @Singleton
@@ -56,10 +56,11 @@ public class AdminAuthorization implements ServerInterceptor {
     }
     this.watched = new WatchedFiles(List.of(file));
     try {
-      tokens = AdminTokens.parse(file, new String(watched.changes().orElseThrow().get(0), StandardCharsets.UTF_8));
-    } catch (IOException | IllegalArgumentException e) {
-      throw Settings.invalid(TOKEN_FILE_PROPERTY, e instanceof IOException
-          ? "cannot read token file " + file + ": " + e : e.getMessage());
+      tokens = parse(watched.changes().orElseThrow());
+    } catch (IOException e) {
+      throw Settings.invalid(TOKEN_FILE_PROPERTY, unreadable(e));
+    } catch (IllegalArgumentException e) {
+      throw Settings.invalid(TOKEN_FILE_PROPERTY, e.getMessage());
     }
     LOG.infof("node %s: admin calls need a token from %s", nodeId, file);
   }
@@ -68,16 +69,16 @@ public class AdminAuthorization implements ServerInterceptor {
   private synchronized AdminTokens current() {
     String failure = null;
     try {
-      final java.util.Optional<List<byte[]>> changed = watched.changes();
+      final Optional<List<byte[]>> changed = watched.changes();
       if (changed.isEmpty()) {
         return tokens;
       }
-      tokens = AdminTokens.parse(file, new String(changed.get().get(0), StandardCharsets.UTF_8));
+      tokens = parse(changed.get());
       problem = null;
       LOG.infof("node %s: admin token file %s changed; read again", nodeId, file);
       return tokens;
     } catch (IOException e) {
-      failure = "cannot read token file " + file + ": " + e;
+      failure = unreadable(e);
     } catch (IllegalArgumentException e) {
       failure = String.valueOf(e.getMessage());
     }
@@ -88,6 +89,15 @@ public class AdminAuthorization implements ServerInterceptor {
     problem = failure;
     tokens = null;
     return null;
+  }
+
+  /** The tokens of the file's content as {@link WatchedFiles} read it. */
+  private AdminTokens parse(List<byte[]> contents) {
+    return AdminTokens.parse(file, new String(contents.get(0), StandardCharsets.UTF_8));
+  }
+
+  private String unreadable(IOException e) {
+    return "cannot read token file " + file + ": " + e;
   }
 
   @Override

@@ -23,9 +23,9 @@ import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
  *   <li><b>liveness</b>: the node's own machinery works: its Raft server runs, and its apply
  *       thread is not wedged (committed entries waiting while the applied index has not moved for
  *       {@code applyStallAfter}), and its Raft log can still be written (a full disk or an I/O
- *       error fails it for good: a restart is what recovers the node). It does not depend on leadership or on other nodes, so it stays
- *       UP on a healthy standby during a takeover: a liveness probe must never kill a node for
- *       taking part in a failover. On etcd: the process (losing etcd must not restart the
+ *       error fails it for good: a restart is what recovers the node). It does not depend on
+ *       leadership or on other nodes, so it stays UP on a healthy standby during a takeover: a
+ *       liveness probe must never kill a node for taking part in a failover. On etcd: the process (losing etcd must not restart the
  *       coordinator; the jetcd client reconnects by itself).</li>
  *   <li><b>readiness</b>: the node has started and joined the cluster, knows a leader (or lost it
  *       less than {@code leaderGrace} ago: an election is not an outage), and its replica has
