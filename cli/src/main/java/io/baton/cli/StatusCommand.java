@@ -51,6 +51,9 @@ final class StatusCommand extends CliCommand implements Callable<Integer> {
           if (leaderCommit >= 0) {
             raft.put("lag", Math.max(0, leaderCommit - r.getAppliedIndex()));
           }
+          if (!r.getLogFailure().isEmpty()) {
+            raft.put("logFailure", r.getLogFailure());
+          }
           n.put("raft", raft);
         }
         final JsonArray roles = new JsonArray();
@@ -88,6 +91,9 @@ final class StatusCommand extends CliCommand implements Callable<Integer> {
             s.getNode().equals(r.getLeader()) ? "leader" : "follower", r.getTerm(), r.getCommitIndex(),
             r.getAppliedIndex(), leaderCommit < 0 ? "?" : Long.toString(Math.max(0, leaderCommit - r.getAppliedIndex())),
             roles);
+        if (!r.getLogFailure().isEmpty()) {
+          out.printf("%-22s LOG FAILED: %s%n", "", r.getLogFailure());
+        }
       } else {
         out.printf("%-22s %-6s %-7s %-9s %-6s %-8s %-8s %-8s %s%n", endpoint, s.getNode(), s.getBackend(), "-", "-",
             "-", "-", "-", roles);

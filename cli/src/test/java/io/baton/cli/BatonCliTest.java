@@ -2,16 +2,28 @@ package io.baton.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.baton.ha.grpc.BatonGrpc;
+import io.baton.ha.grpc.RaftStatus;
+import io.baton.ha.grpc.StatusRequest;
+import io.baton.ha.grpc.StatusResponse;
+import io.grpc.Grpc;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.Server;
+import io.grpc.stub.StreamObserver;
+import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The command line itself: usage errors, exit codes, unreachable nodes, bad files (no cluster needed). */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
 class BatonCliTest {
   @TempDir
   Path dir;
@@ -64,6 +76,33 @@ class BatonCliTest {
     final Run status = baton("--endpoints", a, "--timeout", "2s", "status");
     assertThat(status.code()).isEqualTo(BatonCli.UNREACHABLE);
     assertThat(status.out()).contains(a).contains("unreachable");
+  }
+
+  @Test
+  void statusShowsANodeWhoseRaftLogFailed() throws Exception {
+    final StatusResponse failed = StatusResponse.newBuilder().setNode("n2").setBackend("ratis")
+        .setRaft(RaftStatus.newBuilder().setTerm(3).setLeader("n1").setCommitIndex(40).setAppliedIndex(40)
+            .setLogFailure("java.io.IOException: No space left on device"))
+        .build();
+    final Server server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+        .addService(new BatonGrpc.BatonImplBase() {
+          @Override
+          public void status(StatusRequest request, StreamObserver<StatusResponse> out) {
+            out.onNext(failed);
+            out.onCompleted();
+          }
+        }).build().start();
+    try {
+      final String endpoint = "127.0.0.1:" + server.getPort();
+      final Run text = baton("--endpoints", endpoint, "status");
+      assertThat(text.code()).isZero();
+      assertThat(text.out()).contains("LOG FAILED: java.io.IOException: No space left on device");
+      final Run json = baton("--endpoints", endpoint, "-o", "json", "status");
+      assertThat(new JsonObject(json.out()).getJsonArray("nodes").getJsonObject(0).getJsonObject("raft")
+          .getString("logFailure")).isEqualTo("java.io.IOException: No space left on device");
+    } finally {
+      server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
   }
 
   @Test

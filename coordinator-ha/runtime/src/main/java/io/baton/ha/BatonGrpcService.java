@@ -92,7 +92,8 @@ public class BatonGrpcService extends BatonGrpc.BatonImplBase {
         io.baton.ha.grpc.StatusSection.newBuilder().putAllEntries(entries).build()));
     status.raft().ifPresent(raft -> b.setRaft(io.baton.ha.grpc.RaftStatus.newBuilder().setTerm(raft.term())
         .setLeader(raft.leader() == null ? "" : raft.leader())
-        .setCommitIndex(raft.commitIndex()).setAppliedIndex(raft.appliedIndex())));
+        .setCommitIndex(raft.commitIndex()).setAppliedIndex(raft.appliedIndex())
+        .setLogFailure(raft.logFailure().orElse(""))));
     return b.build();
   }
 
