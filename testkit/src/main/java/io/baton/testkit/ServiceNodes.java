@@ -37,6 +37,8 @@ public final class ServiceNodes implements AutoCloseable {
   private int niceness;
   private NetworkLab lab;
   private java.util.Set<String> bootstrapPeers;
+  /** Polls over HTTPS with this client when set (see {@link #https}). */
+  private HttpClient https;
 
   /**
    * @param app        the packaged service ({@code quarkus-app/quarkus-run.jar})
@@ -105,6 +107,18 @@ public final class ServiceNodes implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Serves the HTTP port of nodes started from now on over TLS only ({@code quarkus.http.ssl-port}
+   * is {@link #httpPort}; the plaintext port is not opened), and polls it with {@code client}: its
+   * key manager presents this side's certificate when the nodes require one, its trust manager
+   * checks theirs. The nodes' own TLS settings (certificates, {@code quarkus.http.ssl.client-auth},
+   * {@code quarkus.http.insecure-requests=disabled}) are the caller's properties.
+   */
+  public ServiceNodes https(javax.net.ssl.SSLContext client) {
+    this.https = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).sslContext(client).build();
+    return this;
+  }
+
   /** The address node {@code id} listens on (127.0.0.1, or its address in the network lab). */
   public String host(String id) {
     return lab == null ? "127.0.0.1" : lab.address(id);
@@ -138,7 +152,10 @@ public final class ServiceNodes implements AutoCloseable {
     cmd.addAll(jvmOptions);
     cmd.addAll(extraOptions);
     cmd.addAll(List.of("-Dbaton.node-id=" + id, "-Dbaton.peers=" + peers, "-Dbaton.data-dir=" + dir,
-        "-Dquarkus.http.host=" + host(id), "-Dquarkus.http.port=" + httpPorts.get(id)));
+        "-Dquarkus.http.host=" + host(id)));
+    // over TLS the plaintext port stays closed (insecure-requests=disabled); 0 keeps it off 8080 if a caller opens it
+    cmd.addAll(https == null ? List.of("-Dquarkus.http.port=" + httpPorts.get(id))
+        : List.of("-Dquarkus.http.ssl-port=" + httpPorts.get(id), "-Dquarkus.http.port=0"));
     properties.forEach(p -> cmd.add("-D" + p));
     cmd.addAll(List.of("-jar", app.toString()));
     processes.put(id, new ProcessBuilder(cmd).redirectErrorStream(true)
@@ -214,8 +231,10 @@ public final class ServiceNodes implements AutoCloseable {
       return Optional.empty();
     }
     try {
-      return Optional.of(HTTP.send(HttpRequest.newBuilder(URI.create("http://" + host(id) + ":" + httpPorts.get(id) + path))
-          .timeout(Duration.ofMillis(500)).build(), HttpResponse.BodyHandlers.ofString()));
+      final String scheme = https == null ? "http://" : "https://";
+      return Optional.of((https == null ? HTTP : https).send(HttpRequest.newBuilder(URI.create(scheme + host(id) + ":"
+          + httpPorts.get(id) + path)).timeout(Duration.ofMillis(https == null ? 500 : 1000)).build(),
+          HttpResponse.BodyHandlers.ofString()));
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
     } catch (InterruptedException e) {
@@ -224,7 +243,6 @@ public final class ServiceNodes implements AutoCloseable {
     }
   }
 
-  /** The HTTP (and gRPC) port of node {@code id}. */
   /** Node {@code id}'s Raft port. */
   public int raftPort(String id) {
     return raftPorts.get(id);
@@ -256,6 +274,7 @@ public final class ServiceNodes implements AutoCloseable {
     return ports;
   }
 
+  /** The HTTP port of node {@code id}: its status, health and both gRPC APIs (HTTPS only after {@link #https}). */
   public int httpPort(String id) {
     return httpPorts.get(id);
   }

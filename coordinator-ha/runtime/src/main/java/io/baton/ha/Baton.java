@@ -81,6 +81,13 @@ public class Baton implements NodeStatusSource {
         .getOptionalValue("quarkus.grpc.server.max-inbound-message-size", Integer.class)
         .map(java.util.OptionalInt::of).orElse(java.util.OptionalInt.empty()));
     sections(); // a misnamed status section fails the start, not every status request
+    final io.smallrye.config.SmallRyeConfig quarkusConfig = org.eclipse.microprofile.config.ConfigProvider.getConfig()
+        .unwrap(io.smallrye.config.SmallRyeConfig.class);
+    Settings.httpClientAuthWarnings(config.nodeId(), settings.raft() != null && settings.raft().tls() != null,
+        quarkusConfig.getConfigMapping(io.quarkus.vertx.http.runtime.VertxHttpBuildTimeConfig.class).tlsClientAuth(),
+        config.http().clientAuth(),
+        quarkusConfig.getOptionalValue("quarkus.http.insecure-requests", String.class).orElse("enabled"))
+        .forEach(LOG::warn);
     events = new RoleEvents(config.nodeId(), roleChanged);
     final List<RoleManager.RoleSpec> specs = RoleHandlers.discover(handlers, config, events);
     final String membersRole = settings.membersRole(specs.stream().map(RoleManager.RoleSpec::name).toList());

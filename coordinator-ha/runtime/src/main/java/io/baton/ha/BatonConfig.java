@@ -60,6 +60,9 @@ public interface BatonConfig {
   /** Mutual TLS between the nodes (Raft traffic); set all three files or none. */
   Tls tls();
 
+  /** Client certificates on the HTTP port's HTTPS (Baton's gRPC API, status, health). */
+  Http http();
+
   /** The roles this node runs, by name; a role handler bean without an entry here runs with the defaults. */
   Map<String, Role> roles();
 
@@ -77,6 +80,19 @@ public interface BatonConfig {
 
     /** The CA certificate(s) whose certificates peers must present, PEM. */
     java.util.Optional<String> ca();
+  }
+
+  /** Client certificates on the HTTP port's HTTPS. */
+  interface Http {
+    /**
+     * Whether HTTPS on the HTTP port asks for ({@code request}) or requires ({@code required}) a
+     * client certificate of the trust store ({@code quarkus.tls.trust-store.*}), or takes clients
+     * without one ({@code none}), read when the node starts. Quarkus' own
+     * {@code quarkus.http.ssl.client-auth} is fixed when the application is built; this one
+     * overrides it. Unset: as built. With {@code required}, also set
+     * {@code quarkus.http.insecure-requests=disabled}, or the plaintext port serves every client.
+     */
+    java.util.Optional<io.vertx.core.http.ClientAuth> clientAuth();
   }
 
   /** Who may make the admin calls of the gRPC API. */

@@ -3,6 +3,7 @@ package io.baton.ha;
 import io.baton.raft.Peer;
 import io.baton.raft.RaftNodeOptions;
 import io.baton.raft.TlsFiles;
+import io.vertx.core.http.ClientAuth;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,7 +18,6 @@ import java.util.Optional;
  */
 record Settings(BatonConfig.Backend backend, Placement placement, RaftNodeOptions raft, Etcd etcd, Members members) {
 
-  /** The etcd backend's settings. */
   /** The etcd backend; {@code tls} null for plaintext, {@code user} empty without etcd authentication. */
   record Etcd(List<String> endpoints, String namespace, Duration leaseTtl, Duration requestTimeout, TlsFiles tls,
       Optional<String> user, Optional<String> password) {
@@ -210,6 +210,36 @@ record Settings(BatonConfig.Backend backend, Placement placement, RaftNodeOption
           + " of the largest value (1 MiB) with the longest key needs (" + BatonGrpcService.MIN_INBOUND_MESSAGE_BYTES
           + " bytes); Baton's default is " + BatonGrpcService.MAX_INBOUND_MESSAGE_BYTES);
     }
+  }
+
+  /**
+   * What to warn about the HTTP port's client certificates, one line each: a node whose Raft port
+   * has mutual TLS ({@code baton.tls.*}) while its HTTPS takes clients without a certificate; a node
+   * that requires client certificates at start ({@code baton.http.client-auth}) while its plaintext
+   * port stays open.
+   *
+   * @param builtClientAuth  {@code quarkus.http.ssl.client-auth} as the application was built
+   *     (Quarkus fixes it then and ignores a value given at start)
+   * @param clientAuth       {@code baton.http.client-auth}, if set
+   * @param insecureRequests {@code quarkus.http.insecure-requests} ({@code enabled} when unset)
+   */
+  static List<String> httpClientAuthWarnings(String node, boolean raftTls, ClientAuth builtClientAuth,
+      Optional<ClientAuth> clientAuth, String insecureRequests) {
+    final List<String> warnings = new ArrayList<>();
+    final ClientAuth effective = clientAuth.orElse(builtClientAuth);
+    if (raftTls && effective != ClientAuth.REQUIRED) {
+      warnings.add("node " + node + ": baton.tls secures the Raft port, but over HTTPS the HTTP port (Baton's gRPC"
+          + " API, status) takes clients without a certificate (client auth " + effective + "); set"
+          + " baton.http.client-auth=required (Quarkus' quarkus.http.ssl.client-auth is fixed when the application"
+          + " is built, and was built as " + builtClientAuth + ")");
+    }
+    if (clientAuth.orElse(null) == ClientAuth.REQUIRED && builtClientAuth != ClientAuth.REQUIRED
+        && !"disabled".equalsIgnoreCase(insecureRequests)) {
+      warnings.add("node " + node + ": baton.http.client-auth=required applies to HTTPS only, and the plaintext"
+          + " HTTP port is open to every client (quarkus.http.insecure-requests=" + insecureRequests + "); set"
+          + " quarkus.http.insecure-requests=disabled");
+    }
+    return warnings;
   }
 
   static IllegalArgumentException invalid(String property, String problem) {

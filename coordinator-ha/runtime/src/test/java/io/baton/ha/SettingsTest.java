@@ -7,10 +7,12 @@ import io.quarkus.runtime.configuration.DurationConverter;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
+import io.vertx.core.http.ClientAuth;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
@@ -105,6 +107,32 @@ class SettingsTest {
       String accepts) {
     assertThatThrownBy(() -> settings(with(change.trim().replace("\"", ""))))
         .satisfies(e -> assertThat(messages(e)).contains(property.trim()).contains(accepts == null ? "" : accepts.trim()));
+  }
+
+  @Test
+  void anHttpPortThatTakesClientsWithoutCertificatesNextToATlsRaftPortIsWarnedAbout() {
+    final Optional<ClientAuth> unset = Optional.empty();
+    assertThat(Settings.httpClientAuthWarnings("n1", true, ClientAuth.NONE, unset, "enabled")).singleElement()
+        .satisfies(w -> assertThat(w).startsWith("node n1: baton.tls secures the Raft port")
+            .contains("(client auth NONE)").contains("set baton.http.client-auth=required"));
+    assertThat(Settings.httpClientAuthWarnings("n1", true, ClientAuth.NONE, Optional.of(ClientAuth.REQUEST),
+        "disabled")).singleElement().satisfies(w -> assertThat(w).contains("(client auth REQUEST)"));
+    // required at build time or at start: nothing to say, as long as the plaintext port is closed
+    assertThat(Settings.httpClientAuthWarnings("n1", true, ClientAuth.REQUIRED, unset, "enabled")).isEmpty();
+    assertThat(Settings.httpClientAuthWarnings("n1", true, ClientAuth.NONE, Optional.of(ClientAuth.REQUIRED),
+        "disabled")).isEmpty();
+    assertThat(Settings.httpClientAuthWarnings("n1", false, ClientAuth.NONE, unset, "enabled"))
+        .as("no TLS at all: nothing to say").isEmpty();
+  }
+
+  @Test
+  void requiringClientCertificatesAtStartWithThePlaintextPortOpenIsWarnedAbout() {
+    assertThat(Settings.httpClientAuthWarnings("n1", false, ClientAuth.NONE, Optional.of(ClientAuth.REQUIRED),
+        "enabled")).singleElement().satisfies(w -> assertThat(w)
+            .contains("the plaintext HTTP port is open to every client (quarkus.http.insecure-requests=enabled)"));
+    // required at build time: Quarkus closes the plaintext port itself
+    assertThat(Settings.httpClientAuthWarnings("n1", false, ClientAuth.REQUIRED, Optional.of(ClientAuth.REQUIRED),
+        "enabled")).isEmpty();
   }
 
   @Test

@@ -5,6 +5,7 @@ import io.baton.ha.BatonGrpcService;
 import io.baton.ha.etcdapi.EtcdApi;
 import io.baton.ha.BatonRole;
 import io.baton.ha.AdminAuthorization;
+import io.baton.ha.HttpClientAuth;
 import io.baton.ha.MalformedRequestInterceptor;
 import io.baton.ha.StatusRoute;
 import io.quarkus.arc.deployment.AdditionalBeanBuildItem;
@@ -52,7 +53,7 @@ class BatonProcessor {
   AdditionalBeanBuildItem beans() {
     final AdditionalBeanBuildItem.Builder b = AdditionalBeanBuildItem.builder()
         .addBeanClasses(Baton.class, StatusRoute.class, BatonGrpcService.class, BatonRole.class, EtcdApi.class,
-            MalformedRequestInterceptor.class, AdminAuthorization.class);
+            MalformedRequestInterceptor.class, AdminAuthorization.class, HttpClientAuth.class);
     EtcdApi.SERVICES.forEach(service -> b.addBeanClass(service));
     return b.setUnremovable().build();
   }

@@ -26,8 +26,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The documented TLS block: mutual TLS on the Raft port (baton.tls.*) and on the HTTP port that
- * serves the gRPC API, from the same files. A client with a certificate of the CA is served; one
- * of another CA, an expired one, one without a certificate and a plaintext one are refused.
+ * serves the gRPC API, from the same files, client certificates required at start
+ * (baton.http.client-auth, not the build-time quarkus.http.ssl.client-auth). A client with a
+ * certificate of the CA is served; one of another CA, an expired one, one without a certificate
+ * and a plaintext one are refused, also after a certificate reload.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ApiTlsTest {
@@ -63,7 +65,7 @@ class ApiTlsTest {
       .overrideConfigKey("quarkus.tls.key-store.pem.0.key", "${baton.tls.key}")
       .overrideConfigKey("quarkus.tls.trust-store.pem.certs", "${baton.tls.ca}")
       .overrideConfigKey("quarkus.tls.reload-period", "1s")
-      .overrideConfigKey("quarkus.http.ssl.client-auth", "required")
+      .overrideConfigKey("baton.http.client-auth", "required")
       .overrideConfigKey("quarkus.http.insecure-requests", "disabled")
       .overrideConfigKey("quarkus.http.test-ssl-port", String.valueOf(TLS_PORT));
 
@@ -113,6 +115,10 @@ class ApiTlsTest {
     io.baton.testkit.Timing.waitUntil("the HTTP port to present the renewed certificate", Duration.ofSeconds(20),
         () -> "CN=n1-renewed".equals(presentedSubject()));
     assertThat(stub(tls("ops")).status(StatusRequest.getDefaultInstance()).getNode()).isEqualTo("n1");
+    // the client certificates required at start (baton.http.client-auth) still are after the reload
+    assertThatThrownBy(() -> stub(tls(null)).status(StatusRequest.getDefaultInstance()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE));
   }
 
   /** The subject of the certificate the HTTP port presents to a new connection of the "ops" client. */
