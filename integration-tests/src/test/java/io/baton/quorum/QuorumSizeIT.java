@@ -29,12 +29,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * How many node crashes a cluster of n node processes (the example service, Ratis, leader
- * placement, kill -9) tolerates: a majority must survive. With up to the tolerated number down it
- * keeps an active and acknowledges writes; with one more down there is no active and every write
- * fails with UNAVAILABLE (no quorum), none acknowledged; once the nodes are back, every
- * acknowledged write is there. 3 nodes tolerate 1, 5 tolerate 2, and 4 only 1: an even count buys
- * nothing.
+ * How many node crashes a cluster of n node processes (the example service, Ratis, kill -9)
+ * tolerates, with leader placement and, for three nodes, spread: a majority must survive. With up
+ * to the tolerated number down it keeps an active and acknowledges writes; with one more down there
+ * is no active and every write fails with UNAVAILABLE (no quorum), none acknowledged; once the
+ * nodes are back, every acknowledged write is there. 3 nodes tolerate 1, 5 tolerate 2, and 4 only
+ * 1: an even count buys nothing.
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class QuorumSizeIT {
@@ -68,11 +68,12 @@ class QuorumSizeIT {
     return nodes.ids().stream().filter(nodes::isRunning).toList();
   }
 
-  @ParameterizedTest(name = "{0} nodes tolerate {1} down")
-  @CsvSource({"3, 1", "4, 1", "5, 2"})
-  void aMajorityMustSurvive(int size, int tolerated) throws Exception {
+  @ParameterizedTest(name = "{0} nodes tolerate {1} down ({2} placement)")
+  @CsvSource({"3, 1, leader", "4, 1, leader", "5, 2, leader", "3, 1, spread"})
+  void aMajorityMustSurvive(int size, int tolerated, String placement) throws Exception {
     dir = Files.createTempDirectory("baton-quorum-" + size);
-    nodes = new ServiceNodes(Path.of(System.getProperty("baton.example.app")), dir, List.of(), size);
+    nodes = new ServiceNodes(Path.of(System.getProperty("baton.example.app")), dir,
+        List.of("baton.placement=" + placement), size);
     for (String id : nodes.ids()) {
       nodes.start(id);
     }
@@ -106,7 +107,7 @@ class QuorumSizeIT {
         .put(PutRequest.newBuilder().setKey("app/without-majority").setValue(bytes("x")).build()))
         .isInstanceOfSatisfying(StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
-    System.out.printf("%d nodes: active kept with %d down (%s), none with %d down%n", size, tolerated,
+    System.out.printf("%d nodes (%s): active kept with %d down (%s), none with %d down%n", size, placement, tolerated,
         killed.subList(0, tolerated), tolerated + 1);
 
     // back up: every acknowledged write survived
