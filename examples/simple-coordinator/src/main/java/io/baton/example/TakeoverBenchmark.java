@@ -3,6 +3,7 @@ package io.baton.example;
 import io.baton.ha.grpc.BatonGrpc;
 import io.baton.ha.grpc.Fence;
 import io.baton.ha.grpc.PutRequest;
+import io.baton.ha.grpc.StatusRequest;
 import io.baton.ha.grpc.TransferRoleRequest;
 import io.baton.testkit.Dirs;
 import io.baton.testkit.LocalEtcdCluster;
@@ -211,17 +212,22 @@ public final class TakeoverBenchmark {
     final String victim = agreed.get(ROLE).getString("node");
     final long oldEpoch = epochOf(agreed.get(ROLE));
     final String target = nodes.ids().stream().filter(id -> !id.equals(victim)).findFirst().orElseThrow();
-    final long t0 = System.currentTimeMillis();
+    final long t0;
     if (c.equals("transfer")) {
       final ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", nodes.httpPort(victim))
           .usePlaintext().build();
       try {
+        // the call is timed, not this process's gRPC set-up: connect (and load the client's classes) first
+        BatonGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+            .status(StatusRequest.getDefaultInstance());
+        t0 = System.currentTimeMillis();
         BatonGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
             .transferRole(TransferRoleRequest.newBuilder().setRole(ROLE).setTarget(target).build());
       } finally {
         channel.shutdownNow();
       }
     } else {
+      t0 = System.currentTimeMillis();
       nodes.stop(victim, c.endsWith("term"));
     }
     final JsonObject next = awaitTakeover(nodes, victim, oldEpoch, t0);
