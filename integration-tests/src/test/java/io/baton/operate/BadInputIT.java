@@ -74,12 +74,7 @@ class BadInputIT {
   @AfterAll
   static void stopCluster() {
     channels.values().forEach(ManagedChannel::shutdownNow);
-    if (nodes != null) {
-      nodes.close();
-    }
-    if (dir != null) {
-      Dirs.deleteRecursively(dir);
-    }
+    Dirs.closeThenDelete(nodes, dir);
   }
 
   private static BatonGrpc.BatonBlockingStub stub(String id) {

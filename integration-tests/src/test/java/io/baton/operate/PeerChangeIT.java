@@ -77,11 +77,6 @@ class PeerChangeIT {
 
   @AfterEach
   void cleanUp() {
-    if (nodes != null) {
-      nodes.close();
-    }
-    if (dir != null) {
-      Dirs.deleteRecursively(dir);
-    }
+    Dirs.closeThenDelete(nodes, dir);
   }
 }

@@ -163,11 +163,6 @@ class TlsClusterIT {
 
   @AfterEach
   void cleanUp() {
-    if (nodes != null) {
-      nodes.close();
-    }
-    if (dir != null) {
-      Dirs.deleteRecursively(dir);
-    }
+    Dirs.closeThenDelete(nodes, dir);
   }
 }

@@ -54,12 +54,7 @@ class PauseIT {
 
   @AfterEach
   void stop() {
-    if (nodes != null) {
-      nodes.close();
-    }
-    if (dir != null) {
-      Dirs.deleteRecursively(dir);
-    }
+    Dirs.closeThenDelete(nodes, dir);
   }
 
   private JsonObject awaitAgreedActive() throws InterruptedException {

@@ -47,12 +47,7 @@ class QuorumSizeIT {
   @AfterEach
   void stop() {
     channels.values().forEach(ManagedChannel::shutdownNow);
-    if (nodes != null) {
-      nodes.close();
-    }
-    if (dir != null) {
-      Dirs.deleteRecursively(dir);
-    }
+    Dirs.closeThenDelete(nodes, dir);
   }
 
   private BatonGrpc.BatonBlockingStub grpc(String id) {

@@ -46,12 +46,7 @@ class EtcdApiIT {
 
   @AfterEach
   void stop() {
-    if (nodes != null) {
-      nodes.close();
-    }
-    if (dir != null) {
-      Dirs.deleteRecursively(dir);
-    }
+    Dirs.closeThenDelete(nodes, dir);
   }
 
   private void cluster(int count, List<String> properties) throws Exception {

@@ -49,10 +49,7 @@ class GrpcPythonClientIT {
 
   @AfterEach
   void stop() {
-    if (nodes != null) {
-      nodes.close();
-    }
-    Dirs.deleteRecursively(dir);
+    Dirs.closeThenDelete(nodes, dir);
   }
 
   @Test
