@@ -111,7 +111,7 @@ public final class ServiceNodes implements AutoCloseable {
    * Serves the HTTP port of nodes started from now on over TLS only ({@code quarkus.http.ssl-port}
    * is {@link #httpPort}; the plaintext port is not opened), and polls it with {@code client}: its
    * key manager presents this side's certificate when the nodes require one, its trust manager
-   * checks theirs. The nodes' own TLS settings (certificates, {@code quarkus.http.ssl.client-auth},
+   * checks theirs. The nodes' own TLS settings (certificates, {@code baton.http.client-auth},
    * {@code quarkus.http.insecure-requests=disabled}) are the caller's properties.
    */
   public ServiceNodes https(javax.net.ssl.SSLContext client) {

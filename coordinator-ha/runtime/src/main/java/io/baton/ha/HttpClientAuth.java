@@ -24,7 +24,8 @@ public class HttpClientAuth implements HttpServerOptionsCustomizer {
   public void customizeHttpsServer(HttpServerOptions options) {
     config.http().clientAuth().ifPresent(mode -> {
       options.setClientAuth(mode);
-      LOG.infof("node %s: HTTPS client certificates %s (baton.http.client-auth)", config.nodeId(), mode);
+      LOG.infof("node %s: baton.http.client-auth=%s set on the HTTPS server's options", config.nodeId(),
+          mode.name().toLowerCase(java.util.Locale.ROOT));
     });
   }
 }
