@@ -26,9 +26,9 @@ final class Codec {
    * TXN carries a fence epoch that is 0 except in entries from before key fences (a Raft-term
    * fence); TXN_KEY_FENCED is TXN followed by the fence key.
    */
-  private static final byte TXN = 1, TXN_KEY_FENCED = 6, LEASE_GRANT = 2, LEASE_KEEPALIVE = 3, LEASE_REVOKE = 4,
-      LEASE_EXPIRE = 5, GET = 10, RANGE = 11;
-  private static final byte R_TXN = 1, R_READ = 2, R_LEASE_GRANTED = 3, R_LEASE_DONE = 4, R_FAILURE = 5;
+  private static final byte TXN = 1, TXN_KEY_FENCED = 6, TXN_BATCH = 7, LEASE_GRANT = 2, LEASE_KEEPALIVE = 3,
+      LEASE_REVOKE = 4, LEASE_EXPIRE = 5, GET = 10, RANGE = 11, READ_BATCH = 12;
+  private static final byte R_TXN = 1, R_READ = 2, R_LEASE_GRANTED = 3, R_LEASE_DONE = 4, R_FAILURE = 5, R_BATCH = 6;
   private static final byte OP_PUT = 1, OP_DELETE = 2, OP_DELETE_PREFIX = 3;
   private static final int MAX_COUNT = 1 << 20;
 
@@ -41,33 +41,16 @@ final class Codec {
     final Writer w = new Writer();
     w.b(VERSION);
     if (command instanceof Command.TxnCommand t) {
-      final Txn txn = t.txn();
-      w.b(txn.fence() == null ? TXN : TXN_KEY_FENCED);
-      w.l(txn.fence() == null ? t.legacyTermFence() : txn.fence().revision());
-      if (txn.fence() != null) {
-        w.s(txn.fence().key());
+      writeTxn(w, t);
+    } else if (command instanceof Command.TxnBatch batch) {
+      w.b(TXN_BATCH).i(batch.txns().size());
+      for (Command.TxnCommand t : batch.txns()) {
+        writeTxn(w, t);
       }
-      w.i(txn.compares().size());
-      for (Compare c : txn.compares()) {
-        w.s(c.key());
-        w.b((byte) c.target().ordinal());
-        if (c.target() == Compare.Target.VALUE) {
-          w.bytes(c.value());
-        } else {
-          w.l(c.number());
-        }
-      }
-      w.i(txn.ops().size());
-      for (Op op : txn.ops()) {
-        if (op instanceof Op.Put p) {
-          w.b(OP_PUT).s(p.key()).bytes(p.value()).l(p.leaseId());
-        } else if (op instanceof Op.Delete d) {
-          w.b(OP_DELETE).s(d.key());
-        } else if (op instanceof Op.DeletePrefix d) {
-          w.b(OP_DELETE_PREFIX).s(d.prefix());
-        } else {
-          throw new IllegalArgumentException("unknown op " + op);
-        }
+    } else if (command instanceof Command.ReadBatch batch) {
+      w.b(READ_BATCH).i(batch.reads().size());
+      for (Command.Read read : batch.reads()) {
+        writeRead(w, read);
       }
     } else if (command instanceof Command.LeaseGrant g) {
       w.b(LEASE_GRANT).l(g.ttlMillis());
@@ -77,15 +60,57 @@ final class Codec {
       w.b(LEASE_REVOKE).l(r.leaseId());
     } else if (command instanceof Command.LeaseExpire e) {
       w.b(LEASE_EXPIRE).l(e.leaseId());
-    } else if (command instanceof Command.Get g) {
-      w.b(GET).s(g.key()).b((byte) (g.stale() ? 1 : 0));
-    } else if (command instanceof Command.Range r) {
-      w.b(RANGE).s(r.prefix()).b((byte) (r.stale() ? 1 : 0));
+    } else if (command instanceof Command.Read read) {
+      writeRead(w, read);
     } else {
       throw new IllegalArgumentException("unknown command " + command);
     }
     return w.toByteArray();
   }
+
+  /**
+   * A {@link Command.TxnBatch} of transactions already encoded by {@link #encode(Command)}, without
+   * encoding them again: the batch's header, then each one without its version byte.
+   */
+  static byte[] batch(List<byte[]> encodedTxns) {
+    int size = BATCH_HEADER_BYTES;
+    for (byte[] t : encodedTxns) {
+      size += t.length - 1;
+    }
+    final ByteBuffer out = ByteBuffer.allocate(size);
+    out.put(VERSION).put(TXN_BATCH).putInt(encodedTxns.size());
+    for (byte[] t : encodedTxns) {
+      if (t[0] != VERSION || (t[1] != TXN && t[1] != TXN_KEY_FENCED)) {
+        throw new IllegalArgumentException("only encoded transactions can be batched");
+      }
+      out.put(t, 1, t.length - 1);
+    }
+    return out.array();
+  }
+
+  /**
+   * A {@link Command.ReadBatch} of linearizable reads already encoded by {@link #encode(Command)}:
+   * the batch's header, then each one without its version byte.
+   */
+  static byte[] readBatch(List<byte[]> encodedReads) {
+    int size = BATCH_HEADER_BYTES;
+    for (byte[] t : encodedReads) {
+      size += t.length - 1;
+    }
+    final ByteBuffer out = ByteBuffer.allocate(size);
+    out.put(VERSION).put(READ_BATCH).putInt(encodedReads.size());
+    for (byte[] t : encodedReads) {
+      // a linearizable read's last byte is its stale flag, 0
+      if (t[0] != VERSION || (t[1] != GET && t[1] != RANGE) || t[t.length - 1] != 0) {
+        throw new IllegalArgumentException("only encoded linearizable reads can be batched as reads");
+      }
+      out.put(t, 1, t.length - 1);
+    }
+    return out.array();
+  }
+
+  /** What a batch adds to the sum of its encoded transactions' sizes, less one byte per transaction. */
+  static final int BATCH_HEADER_BYTES = 6;
 
   static Command decodeCommand(ByteBuffer bytes) {
     final Reader r = new Reader(bytes, "request");
@@ -93,40 +118,21 @@ final class Codec {
       r.version();
       final byte type = r.b();
       final Command c = switch (type) {
-        case TXN, TXN_KEY_FENCED -> {
-          final long fence = r.l();
-          if (fence < 0) {
-            throw r.bad("negative fence epoch " + fence);
+        case TXN, TXN_KEY_FENCED -> readTxn(r, type);
+        case TXN_BATCH -> {
+          final int n = r.count("transactions");
+          if (n == 0) {
+            throw r.bad("empty batch");
           }
-          final String fenceKey = type == TXN_KEY_FENCED ? r.s() : null;
-          if (fenceKey != null && (fenceKey.isEmpty() || fence == 0)) {
-            throw r.bad("fence key without a fence epoch");
-          }
-          final int nc = r.count("compares");
-          final List<Compare> compares = new ArrayList<>(nc);
-          for (int i = 0; i < nc; i++) {
-            final String key = r.s();
-            final int t = r.b();
-            if (t < 0 || t >= Compare.Target.values().length) {
-              throw r.bad("unknown compare target " + t);
+          final List<Command.TxnCommand> txns = new ArrayList<>(Math.min(n, 1024));
+          for (int i = 0; i < n; i++) {
+            final byte t = r.b();
+            if (t != TXN && t != TXN_KEY_FENCED) {
+              throw r.bad("a batch holds transactions only, not type " + t);
             }
-            final Compare.Target target = Compare.Target.values()[t];
-            compares.add(target == Compare.Target.VALUE
-                ? new Compare(key, target, r.bytes(), 0) : new Compare(key, target, null, r.l()));
+            txns.add(readTxn(r, t));
           }
-          final int no = r.count("ops");
-          final List<Op> ops = new ArrayList<>(no);
-          for (int i = 0; i < no; i++) {
-            final byte kind = r.b();
-            ops.add(switch (kind) {
-              case OP_PUT -> new Op.Put(r.s(), r.bytes(), r.l());
-              case OP_DELETE -> new Op.Delete(r.s());
-              case OP_DELETE_PREFIX -> new Op.DeletePrefix(r.s());
-              default -> throw r.bad("unknown op kind " + kind);
-            });
-          }
-          yield fenceKey == null ? new Command.TxnCommand(Txn.of(compares, ops), fence)
-              : new Command.TxnCommand(Txn.of(compares, ops).fencedBy(fenceKey, fence));
+          yield new Command.TxnBatch(txns);
         }
         case LEASE_GRANT -> new Command.LeaseGrant(r.l());
         case LEASE_KEEPALIVE -> new Command.LeaseKeepAlive(r.l());
@@ -134,6 +140,26 @@ final class Codec {
         case LEASE_EXPIRE -> new Command.LeaseExpire(r.l());
         case GET -> new Command.Get(r.s(), r.flag());
         case RANGE -> new Command.Range(r.s(), r.flag());
+        case READ_BATCH -> {
+          final int n = r.count("reads");
+          if (n == 0) {
+            throw r.bad("empty batch");
+          }
+          final List<Command.Read> reads = new ArrayList<>(Math.min(n, 1024));
+          for (int i = 0; i < n; i++) {
+            final byte t = r.b();
+            final Command.Read read = switch (t) {
+              case GET -> new Command.Get(r.s(), r.flag());
+              case RANGE -> new Command.Range(r.s(), r.flag());
+              default -> throw r.bad("a batch of reads holds gets and ranges only, not type " + t);
+            };
+            if (read.stale()) {
+              throw r.bad("a batch of reads holds linearizable reads only");
+            }
+            reads.add(read);
+          }
+          yield new Command.ReadBatch(reads);
+        }
         default -> throw r.bad("unknown request type " + type);
       };
       r.end();
@@ -143,11 +169,103 @@ final class Codec {
     }
   }
 
+  private static void writeRead(Writer w, Command.Read read) {
+    if (read instanceof Command.Get g) {
+      w.b(GET).s(g.key()).b((byte) (g.stale() ? 1 : 0));
+    } else if (read instanceof Command.Range r) {
+      w.b(RANGE).s(r.prefix()).b((byte) (r.stale() ? 1 : 0));
+    } else {
+      throw new IllegalArgumentException("a batch of reads inside a batch of reads");
+    }
+  }
+
+  private static void writeTxn(Writer w, Command.TxnCommand t) {
+    final Txn txn = t.txn();
+    w.b(txn.fence() == null ? TXN : TXN_KEY_FENCED);
+    w.l(txn.fence() == null ? t.legacyTermFence() : txn.fence().revision());
+    if (txn.fence() != null) {
+      w.s(txn.fence().key());
+    }
+    w.i(txn.compares().size());
+    for (Compare c : txn.compares()) {
+      w.s(c.key());
+      w.b((byte) c.target().ordinal());
+      if (c.target() == Compare.Target.VALUE) {
+        w.bytes(c.value());
+      } else {
+        w.l(c.number());
+      }
+    }
+    w.i(txn.ops().size());
+    for (Op op : txn.ops()) {
+      if (op instanceof Op.Put p) {
+        w.b(OP_PUT).s(p.key()).bytes(p.value()).l(p.leaseId());
+      } else if (op instanceof Op.Delete d) {
+        w.b(OP_DELETE).s(d.key());
+      } else if (op instanceof Op.DeletePrefix d) {
+        w.b(OP_DELETE_PREFIX).s(d.prefix());
+      } else {
+        throw new IllegalArgumentException("unknown op " + op);
+      }
+    }
+}
+
+  private static Command.TxnCommand readTxn(Reader r, byte type) {
+    final long fence = r.l();
+    if (fence < 0) {
+      throw r.bad("negative fence epoch " + fence);
+    }
+    final String fenceKey = type == TXN_KEY_FENCED ? r.s() : null;
+    if (fenceKey != null && (fenceKey.isEmpty() || fence == 0)) {
+      throw r.bad("fence key without a fence epoch");
+    }
+    final int nc = r.count("compares");
+    final List<Compare> compares = new ArrayList<>(nc);
+    for (int i = 0; i < nc; i++) {
+      final String key = r.s();
+      final int t = r.b();
+      if (t < 0 || t >= Compare.Target.values().length) {
+        throw r.bad("unknown compare target " + t);
+      }
+      final Compare.Target target = Compare.Target.values()[t];
+      compares.add(target == Compare.Target.VALUE
+          ? new Compare(key, target, r.bytes(), 0) : new Compare(key, target, null, r.l()));
+    }
+    final int no = r.count("ops");
+    final List<Op> ops = new ArrayList<>(no);
+    for (int i = 0; i < no; i++) {
+      final byte kind = r.b();
+      ops.add(switch (kind) {
+        case OP_PUT -> new Op.Put(r.s(), r.bytes(), r.l());
+        case OP_DELETE -> new Op.Delete(r.s());
+        case OP_DELETE_PREFIX -> new Op.DeletePrefix(r.s());
+        default -> throw r.bad("unknown op kind " + kind);
+      });
+    }
+    return fenceKey == null ? new Command.TxnCommand(Txn.of(compares, ops), fence)
+        : new Command.TxnCommand(Txn.of(compares, ops).fencedBy(fenceKey, fence));
+  }
+
   // ---- replies --------------------------------------------------------------------------
 
   static byte[] encode(Reply reply) {
     final Writer w = new Writer();
     w.b(VERSION);
+    if (reply instanceof Reply.Batch batch) {
+      w.b(R_BATCH).i(batch.replies().size());
+      for (Reply each : batch.replies()) {
+        if (each instanceof Reply.Batch) {
+          throw new IllegalArgumentException("a batch reply inside a batch reply");
+        }
+        writeReply(w, each);
+      }
+    } else {
+      writeReply(w, reply);
+    }
+    return w.toByteArray();
+  }
+
+  private static void writeReply(Writer w, Reply reply) {
     if (reply instanceof Reply.TxnDone t) {
       w.b(R_TXN).b((byte) (t.succeeded() ? 1 : 0)).l(t.revision());
     } else if (reply instanceof Reply.Read rd) {
@@ -165,7 +283,6 @@ final class Codec {
     } else {
       throw new IllegalArgumentException("unknown reply " + reply);
     }
-    return w.toByteArray();
   }
 
   static Reply decodeReply(ByteBuffer bytes) {
@@ -173,34 +290,52 @@ final class Codec {
     try {
       r.version();
       final byte type = r.b();
-      final Reply reply = switch (type) {
-        case R_TXN -> new Reply.TxnDone(r.b() != 0, r.l());
-        case R_READ -> {
-          final long revision = r.l();
-          final long applied = r.l();
-          final int n = r.count("keys");
-          final List<KeyValue> kvs = new ArrayList<>(Math.min(n, 1024));
-          for (int i = 0; i < n; i++) {
-            kvs.add(readKeyValue(r));
+      final Reply reply;
+      if (type == R_BATCH) {
+        final int n = r.count("replies");
+        final List<Reply> replies = new ArrayList<>(Math.min(n, 1024));
+        for (int i = 0; i < n; i++) {
+          final byte t = r.b();
+          if (t == R_BATCH) {
+            throw r.bad("a batch reply inside a batch reply");
           }
-          yield new Reply.Read(new ReadResult(kvs, revision, applied));
+          replies.add(readReply(r, t));
         }
-        case R_LEASE_GRANTED -> new Reply.LeaseGranted(r.l(), r.l());
-        case R_LEASE_DONE -> new Reply.LeaseDone(r.l());
-        case R_FAILURE -> {
-          final int code = r.b();
-          if (code < 0 || code >= Reply.Code.values().length) {
-            throw r.bad("unknown failure code " + code);
-          }
-          yield new Reply.Failure(Reply.Code.values()[code], r.l(), r.s());
-        }
-        default -> throw r.bad("unknown reply type " + type);
-      };
+        reply = new Reply.Batch(replies);
+      } else {
+        reply = readReply(r, type);
+      }
       r.end();
       return reply;
     } catch (BufferUnderflowException e) {
       throw r.bad("truncated");
     }
+  }
+
+  private static Reply readReply(Reader r, byte type) {
+    return switch (type) {
+      case R_TXN -> new Reply.TxnDone(r.b() != 0, r.l());
+      case R_READ -> {
+        final long revision = r.l();
+        final long applied = r.l();
+        final int n = r.count("keys");
+        final List<KeyValue> kvs = new ArrayList<>(Math.min(n, 1024));
+        for (int i = 0; i < n; i++) {
+          kvs.add(readKeyValue(r));
+        }
+        yield new Reply.Read(new ReadResult(kvs, revision, applied));
+      }
+      case R_LEASE_GRANTED -> new Reply.LeaseGranted(r.l(), r.l());
+      case R_LEASE_DONE -> new Reply.LeaseDone(r.l());
+      case R_FAILURE -> {
+        final int code = r.b();
+        if (code < 0 || code >= Reply.Code.values().length) {
+          throw r.bad("unknown failure code " + code);
+        }
+        yield new Reply.Failure(Reply.Code.values()[code], r.l(), r.s());
+      }
+      default -> throw r.bad("unknown reply type " + type);
+    };
   }
 
   static void writeKeyValue(Writer w, KeyValue kv) {

@@ -1,6 +1,7 @@
 package io.baton.raft;
 
 import io.baton.store.Txn;
+import java.util.List;
 
 /**
  * What travels through the Raft log (writes) or to a replica's query handler (reads). Encoded by
@@ -30,6 +31,20 @@ sealed interface Command {
     }
   }
 
+  /**
+   * Transactions from different callers in one log entry, applied one after the other as if each
+   * were its own entry (each its own revision, its own compares and fence, its own reply). Only
+   * transactions: a lease grant takes its id from its entry's index, which a batch would share.
+   */
+  record TxnBatch(List<TxnCommand> txns) implements Write {
+    public TxnBatch {
+      txns = List.copyOf(txns);
+      if (txns.isEmpty()) {
+        throw new IllegalArgumentException("an empty batch");
+      }
+    }
+  }
+
   record LeaseGrant(long ttlMillis) implements Write {}
 
   record LeaseKeepAlive(long leaseId) implements Write {}
@@ -39,6 +54,21 @@ sealed interface Command {
 
   /** Proposed by the leader when a lease's TTL ran out on its clock. */
   record LeaseExpire(long leaseId) implements Write {}
+
+  /** Linearizable reads from different callers in one query, answered from one state. */
+  record ReadBatch(List<Read> reads) implements Read {
+    public ReadBatch {
+      reads = List.copyOf(reads);
+      if (reads.isEmpty() || reads.stream().anyMatch(r -> r.stale() || r instanceof ReadBatch)) {
+        throw new IllegalArgumentException("a batch of reads holds one or more linearizable gets and ranges");
+      }
+    }
+
+    @Override
+    public boolean stale() {
+      return false;
+    }
+  }
 
   record Get(String key, boolean stale) implements Read {}
 

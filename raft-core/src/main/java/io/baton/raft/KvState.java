@@ -144,6 +144,15 @@ final class KvState {
     appliedIndex = Math.max(appliedIndex, index);
     if (command instanceof Command.TxnCommand t) {
       return applyTxn(t.txn(), t.legacyTermFence(), term);
+    } else if (command instanceof Command.TxnBatch batch) {
+      final List<Reply> replies = new ArrayList<>(batch.txns().size());
+      final List<WatchEvent> events = new ArrayList<>();
+      for (Command.TxnCommand t : batch.txns()) {
+        final Applied each = applyTxn(t.txn(), t.legacyTermFence(), term);
+        replies.add(each.reply());
+        events.addAll(each.events());
+      }
+      return new Applied(new Reply.Batch(replies), events);
     } else if (command instanceof Command.LeaseGrant g) {
       leases.put(index, new Lease(index, g.ttlMillis(), new TreeSet<>()));
       return new Applied(new Reply.LeaseGranted(index, g.ttlMillis()), List.of());

@@ -341,6 +341,13 @@ final class MetadataStateMachine extends BaseStateMachine {
         return CompletableFuture.failedFuture(new ReadException("node " + node
             + " cannot serve a linearizable read: its leadership is not confirmed by a majority"));
       }
+      if (read instanceof Command.ReadBatch batch) {
+        final List<Reply> replies = new java.util.ArrayList<>(batch.reads().size());
+        synchronized (state) {
+          batch.reads().forEach(r -> replies.add(new Reply.Read(state.read(r))));
+        }
+        return CompletableFuture.completedFuture(toMessage(Codec.encode(new Reply.Batch(replies))));
+      }
       return CompletableFuture.completedFuture(toMessage(Codec.encode(new Reply.Read(readLocal(read)))));
     } catch (IllegalArgumentException e) {
       return CompletableFuture.failedFuture(e);

@@ -1,6 +1,7 @@
 package io.baton.raft;
 
 import io.baton.store.ReadResult;
+import java.util.List;
 
 /** The answer to a {@link Command}, encoded by {@link Codec}. */
 sealed interface Reply {
@@ -13,6 +14,13 @@ sealed interface Reply {
 
   /** A lease keep-alive, revoke or expiry was applied; {@code revision} is the store revision after. */
   record LeaseDone(long revision) implements Reply {}
+
+  /** The replies to a {@link Command.TxnBatch}, in its order. */
+  record Batch(List<Reply> replies) implements Reply {
+    public Batch {
+      replies = List.copyOf(replies);
+    }
+  }
 
   /** A deterministic refusal decided while applying. */
   record Failure(Code code, long detail, String message) implements Reply {}

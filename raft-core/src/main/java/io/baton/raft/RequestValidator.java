@@ -25,6 +25,10 @@ final class RequestValidator {
         o.electionTimeoutMax().toMillis());
   }
 
+  int maxRequestBytes() {
+    return maxRequestBytes;
+  }
+
   long minLeaseTtlMillis() {
     return minLeaseTtlMillis;
   }
@@ -37,6 +41,8 @@ final class RequestValidator {
     }
     if (command instanceof Command.TxnCommand t) {
       limits.validate(t.txn());
+    } else if (command instanceof Command.TxnBatch batch) {
+      batch.txns().forEach(t -> limits.validate(t.txn()));
     } else if (command instanceof Command.LeaseGrant g) {
       if (g.ttlMillis() < minLeaseTtlMillis) {
         throw new IllegalArgumentException("lease TTL " + g.ttlMillis() + " ms is below the minimum of "
@@ -48,6 +54,8 @@ final class RequestValidator {
       RequestLimits.requireLeaseId(r.leaseId());
     } else if (command instanceof Command.LeaseExpire e) {
       RequestLimits.requireLeaseId(e.leaseId());
+    } else if (command instanceof Command.ReadBatch batch) {
+      batch.reads().forEach(r -> validate(r, 0));
     } else if (command instanceof Command.Get g) {
       RequestLimits.requireKey(g.key(), "key");
     } else if (command instanceof Command.Range r) {

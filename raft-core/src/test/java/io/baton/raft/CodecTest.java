@@ -57,6 +57,56 @@ class CodecTest {
   }
 
   @Test
+  void batchesRoundTripWithoutEncodingTheirTransactionsAgain() {
+    final Command.TxnCommand plain = new Command.TxnCommand(Txn.of(List.of(Compare.value("a", V)),
+        List.of(new Op.Put("a", V, 3), Op.deletePrefix("p/"))));
+    final Command.TxnCommand fenced = new Command.TxnCommand(Txn.of(List.of(), List.of(Op.put("b", "c")))
+        .fencedBy("baton/roles/r/holder", 42));
+    final byte[] batch = Codec.batch(List.of(Codec.encode(plain), Codec.encode(fenced), Codec.encode(plain)));
+    assertThat(Codec.decodeCommand(ByteBuffer.wrap(batch))).isEqualTo(new Command.TxnBatch(List.of(plain, fenced, plain)));
+    assertThat(Codec.encode(new Command.TxnBatch(List.of(plain, fenced, plain)))).isEqualTo(batch);
+    assertThat(batch.length).isEqualTo(Codec.BATCH_HEADER_BYTES + Codec.encode(plain).length * 2
+        + Codec.encode(fenced).length - 3);
+
+    final Reply.Batch replies = new Reply.Batch(List.of(new Reply.TxnDone(true, 5),
+        new Reply.Failure(Reply.Code.STALE_EPOCH, 3, "stale"), new Reply.TxnDone(false, 5)));
+    assertThat(Codec.decodeReply(ByteBuffer.wrap(Codec.encode(replies)))).isEqualTo(replies);
+
+    // only transactions batch: a lease grant's id is its entry's index, which a batch shares
+    assertThatThrownBy(() -> Codec.batch(List.of(Codec.encode(plain), Codec.encode(new Command.LeaseGrant(5000)))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("only encoded transactions");
+    final byte[] grant = Codec.encode(new Command.LeaseGrant(5000));
+    final ByteBuffer forged = ByteBuffer.allocate(6 + grant.length - 1).put(Codec.VERSION).put((byte) 7).putInt(1)
+        .put(grant, 1, grant.length - 1);
+    assertThatThrownBy(() -> Codec.decodeCommand(forged.flip())).hasMessageContaining("transactions only");
+    final ByteBuffer empty = ByteBuffer.allocate(6).put(Codec.VERSION).put((byte) 7).putInt(0);
+    assertThatThrownBy(() -> Codec.decodeCommand(empty.flip())).hasMessageContaining("empty batch");
+    assertThatThrownBy(() -> Codec.encode(new Reply.Batch(List.of(replies))))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void readBatchesHoldLinearizableReadsOnly() {
+    final byte[] batch = Codec.readBatch(List.of(Codec.encode(new Command.Get("k\u00e9y", false)),
+        Codec.encode(new Command.Range("p/", false))));
+    final Command.ReadBatch expected = new Command.ReadBatch(List.of(new Command.Get("k\u00e9y", false),
+        new Command.Range("p/", false)));
+    assertThat(Codec.decodeCommand(ByteBuffer.wrap(batch))).isEqualTo(expected);
+    assertThat(Codec.encode(expected)).isEqualTo(batch);
+    // a stale read is served by the replica it is asked of: it never joins the leader's batch
+    assertThatThrownBy(() -> Codec.readBatch(List.of(Codec.encode(new Command.Get("a", true)))))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new Command.ReadBatch(List.of(new Command.Get("a", true))))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Codec.readBatch(List.of(Codec.encode(new Command.LeaseRevoke(3)))))
+        .isInstanceOf(IllegalArgumentException.class);
+    final byte[] stale = Codec.encode(new Command.Get("a", true));
+    final ByteBuffer forged = ByteBuffer.allocate(6 + stale.length - 1).put(Codec.VERSION).put((byte) 12).putInt(1)
+        .put(stale, 1, stale.length - 1);
+    assertThatThrownBy(() -> Codec.decodeCommand(forged.flip())).hasMessageContaining("linearizable reads only");
+  }
+
+  @Test
   void badBytesGetClearErrors() {
     assertThatThrownBy(() -> Codec.decodeCommand(ByteBuffer.wrap(new byte[0])))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("truncated");

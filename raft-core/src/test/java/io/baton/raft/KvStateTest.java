@@ -99,6 +99,34 @@ class KvStateTest {
   }
 
   @Test
+  void aBatchAppliesEachTransactionAsItsOwnWriteInOrder() {
+    put("lock", "n1"); // revision 1: epoch 1
+    final Command.TxnBatch batch = new Command.TxnBatch(List.of(
+        new Command.TxnCommand(Txn.of(List.of(Compare.absent("a")), List.of(Op.put("a", "1")))),
+        // sees the first one's write: a is at version 1 now
+        new Command.TxnCommand(Txn.of(List.of(Compare.version("a", 1)), List.of(Op.put("a", "2")))),
+        // fails its compare alone (a is at version 2)
+        new Command.TxnCommand(Txn.of(List.of(Compare.version("a", 1)), List.of(Op.put("a", "x")))),
+        // fenced with an epoch the lock no longer has: refused alone
+        new Command.TxnCommand(Txn.of(List.of(), List.of(Op.put("b", "stale"))).fencedBy("lock", 7)),
+        new Command.TxnCommand(Txn.of(List.of(), List.of(Op.put("b", "1"))).fencedBy("lock", 1))));
+    final KvState.Applied applied = apply(batch);
+    final List<Reply> replies = ((Reply.Batch) applied.reply()).replies();
+    assertThat(replies).hasSize(5);
+    assertThat(replies.get(0)).isEqualTo(new Reply.TxnDone(true, 2));
+    assertThat(replies.get(1)).isEqualTo(new Reply.TxnDone(true, 3));
+    assertThat(replies.get(2)).isEqualTo(new Reply.TxnDone(false, 3));
+    assertThat(((Reply.Failure) replies.get(3)).code()).isEqualTo(Reply.Code.STALE_EPOCH);
+    assertThat(replies.get(4)).isEqualTo(new Reply.TxnDone(true, 4));
+    // one revision per successful write, and its events carry it, as separate entries would
+    assertThat(applied.events()).extracting(WatchEvent::revision).containsExactly(2L, 3L, 4L);
+    assertThat(s.get("a").first().orElseThrow().valueAsString()).isEqualTo("2");
+    assertThat(s.get("b").first().orElseThrow().valueAsString()).isEqualTo("1");
+    assertThat(s.revision()).isEqualTo(4);
+    assertThat(s.appliedIndex()).isEqualTo(index);
+  }
+
+  @Test
   void keyFenceHoldsOnlyWhileTheKeyKeepsTheRevisionItWasLastWrittenAt() {
     put("lock", "n1"); // written at revision 1: epoch 1
     final Txn fenced = Txn.of(List.of(), List.of(Op.put("a", "1"))).fencedBy("lock", 1);

@@ -39,7 +39,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Operations: {@code put}; {@code get} (linearizable); {@code stale-get} (serializable); {@code
  * cas} (a transaction: if the key's mod revision is still the one this client last wrote, put).
- * Arguments: {@code --app JAR [--seconds N] [--warmup N] [--connections N]
+ * Arguments: {@code --app JAR [--seconds N] [--warmup N] [--connections N] [--java PATH] [--jvm-option OPTION]...
  * [--points put:1,put:64,...] [--only etcd|baton]}.
  */
 public final class EtcdApiBenchmark {
@@ -65,10 +65,13 @@ public final class EtcdApiBenchmark {
   public static void main(String[] args) throws Exception {
     Path app = Path.of("examples/simple-coordinator/target/quarkus-app/quarkus-run.jar");
     int seconds = 10;
-    int warmup = 10;
+    // JIT: four JVMs on 2 cores are still compiling (C2 took about a third of the CPU) 15 s into the load
+    int warmup = 30;
     int connections = 8;
     List<String> points = DEFAULT_POINTS;
     String only = null;
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    final List<String> jvm = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--app" -> app = Path.of(args[++i]);
@@ -77,8 +80,11 @@ public final class EtcdApiBenchmark {
         case "--connections" -> connections = Integer.parseInt(args[++i]);
         case "--points" -> points = List.of(args[++i].split(","));
         case "--only" -> only = args[++i];
+        case "--java" -> java = args[++i];
+        case "--jvm-option" -> jvm.add(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (use --app JAR, --seconds N,"
-            + " --warmup N, --connections N, --points op:clients,..., --only etcd|baton)");
+            + " --warmup N, --connections N, --points op:clients,..., --only etcd|baton, --java PATH (the nodes' java),"
+            + " --jvm-option OPTION (repeatable))");
       }
     }
     for (String p : points) {
@@ -106,7 +112,7 @@ public final class EtcdApiBenchmark {
         throw new IllegalArgumentException("no application at " + app + ": build it first (./mvnw install -DskipTests)");
       }
       final Path dir = Files.createTempDirectory("baton-bench-etcd-api-");
-      try (ServiceNodes nodes = new ServiceNodes(app, dir, List.of("quarkus.log.level=WARN"))) {
+      try (ServiceNodes nodes = new ServiceNodes(app, dir, List.of("quarkus.log.level=WARN")).jvm(java, jvm)) {
         for (String id : nodes.ids()) {
           nodes.start(id);
         }

@@ -74,16 +74,30 @@ public class EtcdApi {
     return UUID.nameUUIDFromBytes(name.getBytes(StandardCharsets.UTF_8)).getMostSignificantBits() & Long.MAX_VALUE;
   }
 
+  /** This node's member id (an MD5 of its name: computed once, not for every response header). */
   long memberId() {
-    return idOf(config.clusterName() + "/" + baton.nodeId());
+    long id = memberId;
+    if (id == 0) {
+      id = idOf(config.clusterName() + "/" + baton.nodeId());
+      memberId = id;
+    }
+    return id;
   }
+
+  private volatile long memberId;
+  private volatile long clusterId;
 
   long memberId(String node) {
     return idOf(config.clusterName() + "/" + node);
   }
 
   long clusterId() {
-    return idOf(config.clusterName());
+    long id = clusterId;
+    if (id == 0) {
+      id = idOf(config.clusterName());
+      clusterId = id;
+    }
+    return id;
   }
 
   ResponseHeader header(long revision) {
