@@ -789,6 +789,12 @@ public final class RaftNode implements AutoCloseable {
     return state.get() == State.STARTED && d != null && d.getInfo().isAlive();
   }
 
+  /** The Raft term this node is in (0 before its server runs): {@link #status()}'s term, read alone. */
+  public long term() {
+    final RaftServer.Division d = divisionOrNull();
+    return d == null ? 0 : d.getInfo().getCurrentTerm();
+  }
+
   /** This node's view of the Raft group. */
   public RaftStatus status() {
     final RaftServer.Division d = divisionOrNull();

@@ -65,6 +65,11 @@ public interface Backend extends AutoCloseable {
   /** The Raft part of the node status; absent on backends without Raft. */
   Optional<NodeStatus.Raft> raftStatus();
 
+  /** The Raft term this node is in (0 without Raft): what {@link #raftStatus()} reports, without building it all. */
+  default long raftTerm() {
+    return raftStatus().map(NodeStatus.Raft::term).orElse(0L);
+  }
+
   /** Stops this node's side of the backend (the Raft node; the etcd client). Idempotent. */
   @Override
   void close();

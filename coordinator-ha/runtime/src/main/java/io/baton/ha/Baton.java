@@ -301,6 +301,12 @@ public class Baton implements NodeStatusSource {
     return b == null ? Optional.empty() : b.raftStatus();
   }
 
+  /** The Raft term this node is in; 0 on the etcd backend or before start. Cheaper than {@link #raftStatus()}. */
+  public long raftTerm() {
+    final Backend b = backend;
+    return b == null ? 0 : b.raftTerm();
+  }
+
   /** Every {@link StatusSection}'s entries; a section that fails shows why instead of failing the status. */
   private Map<String, Map<String, String>> sections() {
     final Map<String, Map<String, String>> out = new java.util.TreeMap<>();

@@ -121,6 +121,11 @@ public final class RatisBackend implements Backend {
   }
 
   @Override
+  public long raftTerm() {
+    return node.term();
+  }
+
+  @Override
   public void close() {
     node.close();
   }

@@ -213,8 +213,12 @@ class EtcdApiIT {
     cluster(3, List.of());
     final ByteSequence a = bytes("jetcd/a");
     try (Client one = client("n1"); Client two = client("n2")) {
-      final long rev = one.getKVClient().put(a, bytes("1")).get(10, TimeUnit.SECONDS).getHeader().getRevision();
+      final io.etcd.jetcd.kv.PutResponse put = one.getKVClient().put(a, bytes("1")).get(10, TimeUnit.SECONDS);
+      final long rev = put.getHeader().getRevision();
       assertThat(rev).isPositive();
+      // the header's Raft term is the node's, as its Maintenance.Status reports it (no election meanwhile here)
+      assertThat(put.getHeader().getRaftTerm()).isPositive().isEqualTo(one.getMaintenanceClient()
+          .statusMember("http://" + endpoint("n1")).get(10, TimeUnit.SECONDS).getRaftTerm());
       final List<KeyValue> read = two.getKVClient().get(a).get(10, TimeUnit.SECONDS).getKvs();
       assertThat(read).hasSize(1);
       assertThat(read.get(0).getValue()).isEqualTo(bytes("1"));

@@ -101,7 +101,7 @@ public class EtcdApi {
   }
 
   ResponseHeader header(long revision) {
-    final long term = baton.raftStatus().map(r -> r.term()).orElse(0L);
+    final long term = baton.raftTerm();
     return ResponseHeader.newBuilder().setClusterId(clusterId()).setMemberId(memberId()).setRevision(revision)
         .setRaftTerm(term).build();
   }
