@@ -73,36 +73,29 @@ final class Codec {
    * encoding them again: the batch's header, then each one without its version byte.
    */
   static byte[] batch(List<byte[]> encodedTxns) {
-    int size = BATCH_HEADER_BYTES;
-    for (byte[] t : encodedTxns) {
-      size += t.length - 1;
-    }
-    final ByteBuffer out = ByteBuffer.allocate(size);
-    out.put(VERSION).put(TXN_BATCH).putInt(encodedTxns.size());
-    for (byte[] t : encodedTxns) {
-      if (t[0] != VERSION || (t[1] != TXN && t[1] != TXN_KEY_FENCED)) {
-        throw new IllegalArgumentException("only encoded transactions can be batched");
-      }
-      out.put(t, 1, t.length - 1);
-    }
-    return out.array();
+    return batch(TXN_BATCH, encodedTxns, t -> t[1] == TXN || t[1] == TXN_KEY_FENCED, "transactions can be batched");
   }
 
   /**
-   * A {@link Command.ReadBatch} of linearizable reads already encoded by {@link #encode(Command)}:
-   * the batch's header, then each one without its version byte.
+   * A {@link Command.ReadBatch} of linearizable reads already encoded by {@link #encode(Command)}
+   * (a linearizable read's last byte is its stale flag, 0).
    */
   static byte[] readBatch(List<byte[]> encodedReads) {
+    return batch(READ_BATCH, encodedReads, t -> (t[1] == GET || t[1] == RANGE) && t[t.length - 1] == 0,
+        "linearizable reads can be batched as reads");
+  }
+
+  private static byte[] batch(byte type, List<byte[]> encoded, java.util.function.Predicate<byte[]> fits,
+      String only) {
     int size = BATCH_HEADER_BYTES;
-    for (byte[] t : encodedReads) {
+    for (byte[] t : encoded) {
       size += t.length - 1;
     }
     final ByteBuffer out = ByteBuffer.allocate(size);
-    out.put(VERSION).put(READ_BATCH).putInt(encodedReads.size());
-    for (byte[] t : encodedReads) {
-      // a linearizable read's last byte is its stale flag, 0
-      if (t[0] != VERSION || (t[1] != GET && t[1] != RANGE) || t[t.length - 1] != 0) {
-        throw new IllegalArgumentException("only encoded linearizable reads can be batched as reads");
+    out.put(VERSION).put(type).putInt(encoded.size());
+    for (byte[] t : encoded) {
+      if (t.length < 2 || t[0] != VERSION || !fits.test(t)) {
+        throw new IllegalArgumentException("only encoded " + only);
       }
       out.put(t, 1, t.length - 1);
     }
