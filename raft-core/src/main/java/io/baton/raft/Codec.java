@@ -112,47 +112,29 @@ final class Codec {
       final byte type = r.b();
       final Command c = switch (type) {
         case TXN, TXN_KEY_FENCED -> readTxn(r, type);
-        case TXN_BATCH -> {
-          final int n = r.count("transactions");
-          if (n == 0) {
-            throw r.bad("empty batch");
+        case TXN_BATCH -> new Command.TxnBatch(readBatch(r, "transactions", t -> {
+          if (t != TXN && t != TXN_KEY_FENCED) {
+            throw r.bad("a batch holds transactions only, not type " + t);
           }
-          final List<Command.TxnCommand> txns = new ArrayList<>(Math.min(n, 1024));
-          for (int i = 0; i < n; i++) {
-            final byte t = r.b();
-            if (t != TXN && t != TXN_KEY_FENCED) {
-              throw r.bad("a batch holds transactions only, not type " + t);
-            }
-            txns.add(readTxn(r, t));
-          }
-          yield new Command.TxnBatch(txns);
-        }
+          return readTxn(r, (byte) t);
+        }));
         case LEASE_GRANT -> new Command.LeaseGrant(r.l());
         case LEASE_KEEPALIVE -> new Command.LeaseKeepAlive(r.l());
         case LEASE_REVOKE -> new Command.LeaseRevoke(r.l());
         case LEASE_EXPIRE -> new Command.LeaseExpire(r.l());
         case GET -> new Command.Get(r.s(), r.flag());
         case RANGE -> new Command.Range(r.s(), r.flag());
-        case READ_BATCH -> {
-          final int n = r.count("reads");
-          if (n == 0) {
-            throw r.bad("empty batch");
+        case READ_BATCH -> new Command.ReadBatch(readBatch(r, "reads", t -> {
+          final Command.Read read = switch (t) {
+            case GET -> new Command.Get(r.s(), r.flag());
+            case RANGE -> new Command.Range(r.s(), r.flag());
+            default -> throw r.bad("a batch of reads holds gets and ranges only, not type " + t);
+          };
+          if (read.stale()) {
+            throw r.bad("a batch of reads holds linearizable reads only");
           }
-          final List<Command.Read> reads = new ArrayList<>(Math.min(n, 1024));
-          for (int i = 0; i < n; i++) {
-            final byte t = r.b();
-            final Command.Read read = switch (t) {
-              case GET -> new Command.Get(r.s(), r.flag());
-              case RANGE -> new Command.Range(r.s(), r.flag());
-              default -> throw r.bad("a batch of reads holds gets and ranges only, not type " + t);
-            };
-            if (read.stale()) {
-              throw r.bad("a batch of reads holds linearizable reads only");
-            }
-            reads.add(read);
-          }
-          yield new Command.ReadBatch(reads);
-        }
+          return read;
+        }));
         default -> throw r.bad("unknown request type " + type);
       };
       r.end();
@@ -160,6 +142,19 @@ final class Codec {
     } catch (BufferUnderflowException e) {
       throw r.bad("truncated");
     }
+  }
+
+  /** A batch's members: a count (not 0), then each member's type byte and body, which {@code member} reads. */
+  private static <T> List<T> readBatch(Reader r, String of, java.util.function.IntFunction<T> member) {
+    final int n = r.count(of);
+    if (n == 0) {
+      throw r.bad("empty batch");
+    }
+    final List<T> members = new ArrayList<>(Math.min(n, 1024));
+    for (int i = 0; i < n; i++) {
+      members.add(member.apply(r.b()));
+    }
+    return members;
   }
 
   private static void writeRead(Writer w, Command.Read read) {
@@ -201,7 +196,7 @@ final class Codec {
         throw new IllegalArgumentException("unknown op " + op);
       }
     }
-}
+  }
 
   private static Command.TxnCommand readTxn(Reader r, byte type) {
     final long fence = r.l();

@@ -15,7 +15,7 @@ sealed interface Reply {
   /** A lease keep-alive, revoke or expiry was applied; {@code revision} is the store revision after. */
   record LeaseDone(long revision) implements Reply {}
 
-  /** The replies to a {@link Command.TxnBatch}, in its order. */
+  /** The replies to a {@link Command.TxnBatch} or a {@link Command.ReadBatch}, in its order. */
   record Batch(List<Reply> replies) implements Reply {
     public Batch {
       replies = List.copyOf(replies);

@@ -48,6 +48,10 @@ public class EtcdApi {
   @Inject
   BatonConfig config;
 
+  /** This node's member id and the cluster id, once computed (0 until then). */
+  private volatile long memberId;
+  private volatile long clusterId;
+
   /** The store the API reads and writes: the node's, writes forwarded to the Raft leader. */
   MetadataStore store() {
     return baton.metadata();
@@ -78,14 +82,11 @@ public class EtcdApi {
   long memberId() {
     long id = memberId;
     if (id == 0) {
-      id = idOf(config.clusterName() + "/" + baton.nodeId());
+      id = memberId(baton.nodeId());
       memberId = id;
     }
     return id;
   }
-
-  private volatile long memberId;
-  private volatile long clusterId;
 
   long memberId(String node) {
     return idOf(config.clusterName() + "/" + node);
