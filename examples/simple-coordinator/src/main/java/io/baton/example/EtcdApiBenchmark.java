@@ -40,12 +40,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Operations: {@code put}; {@code get} (linearizable); {@code stale-get} (serializable); {@code
  * cas} (a transaction: if the key's mod revision is still the one this client last wrote, put).
  * Arguments: {@code --app JAR [--seconds N] [--warmup N] [--connections N] [--java PATH] [--jvm-option OPTION]...
- * [--points put:1,put:64,...] [--only etcd|baton]}.
+ * [--points put:1,put:64,...] [--only etcd|baton] [--results DIR]}. With {@code --results}, it
+ * leaves {@code kv.tsv} (a line per system and point), {@code kv-cdf.tsv} (latency quantiles per
+ * system and point, for the CDF plots) and facts about the run in {@code meta.tsv} there.
  */
 public final class EtcdApiBenchmark {
   private static final List<String> DEFAULT_POINTS = List.of("put:1", "put:64", "put:256", "get:64", "stale-get:64",
       "cas:64");
   private static final byte[] VALUE = new byte[256];
+  private static final long START = System.nanoTime();
+  /** Seconds of load this run still has to go (for the progress lines' estimate). */
+  private static long plannedSeconds;
 
   /** One point's figures. */
   record Figures(long ops, double seconds, long errors, long[] sortedMicros) {
@@ -70,6 +75,7 @@ public final class EtcdApiBenchmark {
     int connections = 8;
     List<String> points = DEFAULT_POINTS;
     String only = null;
+    Path results = null;
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     final List<String> jvm = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
@@ -82,9 +88,10 @@ public final class EtcdApiBenchmark {
         case "--only" -> only = args[++i];
         case "--java" -> java = args[++i];
         case "--jvm-option" -> jvm.add(args[++i]);
+        case "--results" -> results = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (use --app JAR, --seconds N,"
             + " --warmup N, --connections N, --points op:clients,..., --only etcd|baton, --java PATH (the nodes' java),"
-            + " --jvm-option OPTION (repeatable))");
+            + " --jvm-option OPTION (repeatable), --results DIR)");
       }
     }
     for (String p : points) {
@@ -95,15 +102,27 @@ public final class EtcdApiBenchmark {
     if (only != null && !List.of("etcd", "baton").contains(only)) {
       throw new IllegalArgumentException("--only takes etcd or baton, got " + only);
     }
+    if (seconds < 1 || warmup < 0 || connections < 1) {
+      throw new IllegalArgumentException("--seconds and --connections must be positive and --warmup not negative");
+    }
+    final BenchmarkResults kept = BenchmarkResults.at(results);
+    final int systems = only == null ? 2 : 1;
+    plannedSeconds = systems * ((long) warmup + (long) seconds * points.size());
+    final String loadBefore = TakeoverBenchmark.load();
     System.out.printf(Locale.ROOT, "etcd API benchmark: points %s, %d s each after %d s of warm-up, %d jetcd clients;"
-        + " %d cores, load %s%n", points, seconds, warmup, connections, Runtime.getRuntime().availableProcessors(),
-        TakeoverBenchmark.load());
+        + " %d cores, load %s; about %d s of load in all%n", points, seconds, warmup, connections,
+        Runtime.getRuntime().availableProcessors(), loadBefore, plannedSeconds);
+    kept.meta("kv.points", points + ", " + seconds + " s each after " + warmup + " s of warm-up, " + connections
+        + " jetcd clients (connections)");
+    kept.meta("kv.nodes-jvm", BenchmarkResults.javaVersion(java) + (jvm.isEmpty() ? "" : " " + jvm));
+    kept.meta("kv.load-before", loadBefore);
     final Map<String, Figures> etcd = new LinkedHashMap<>();
     final Map<String, Figures> baton = new LinkedHashMap<>();
     if (!"baton".equals(only)) {
       try (LocalEtcdCluster cluster = new LocalEtcdCluster(3)) {
         cluster.start();
         System.out.println("etcd: 3 members up (" + version() + ")");
+        kept.meta("etcd.version", version());
         run("etcd", cluster.endpoints(), points, seconds, warmup, connections, etcd);
       }
     }
@@ -132,8 +151,45 @@ public final class EtcdApiBenchmark {
       System.out.printf(Locale.ROOT, "%-14s %12s %22s %12s %22s %8s%n", p, rate(e), latencies(e), rate(b), latencies(b),
           e == null || b == null ? "-" : String.format(Locale.ROOT, "%.2f", b.opsPerSecond() / e.opsPerSecond()));
     }
+    final String loadAfter = TakeoverBenchmark.load();
     System.out.println("(ops/s over the measured seconds; errors, if any, are listed with each point above; load now "
-        + TakeoverBenchmark.load() + ")");
+        + loadAfter + ")");
+    kept.meta("kv.load-after", loadAfter);
+    keep(kept, Map.of("etcd", etcd, "baton", baton));
+  }
+
+  /** kv.tsv: one line per system and point; kv-cdf.tsv: latency quantiles per system and point. */
+  private static void keep(BenchmarkResults kept, Map<String, Map<String, Figures>> bySystem) {
+    final List<List<?>> rows = new ArrayList<>();
+    final List<List<?>> cdf = new ArrayList<>();
+    for (String system : List.of("etcd", "baton")) {
+      bySystem.get(system).forEach((point, f) -> {
+        rows.add(List.of(system, point, f.ops(), fixed(f.seconds()), f.errors(), fixed(f.opsPerSecond()),
+            fixed(f.percentileMs(50)), fixed(f.percentileMs(99)), fixed(f.percentileMs(99.9))));
+        for (double q : quantiles()) {
+          cdf.add(List.of(system, point, q, fixed(f.percentileMs(q))));
+        }
+      });
+    }
+    kept.table("kv.tsv", List.of("system", "point", "ops", "seconds", "errors", "ops_per_s", "p50_ms", "p99_ms",
+        "p99.9_ms"), rows);
+    kept.table("kv-cdf.tsv", List.of("system", "point", "percentile", "latency_ms"), cdf);
+  }
+
+  /** Percentiles for a CDF: every 0.5 up to 99, then finer into the tail, and the maximum. */
+  private static List<Double> quantiles() {
+    final List<Double> q = new ArrayList<>();
+    for (int i = 1; i <= 198; i++) {
+      q.add(i / 2.0);
+    }
+    for (double tail : new double[] {99.2, 99.4, 99.6, 99.8, 99.9, 99.95, 99.99, 100}) {
+      q.add(tail);
+    }
+    return q;
+  }
+
+  private static String fixed(double v) {
+    return String.format(Locale.ROOT, "%.3f", v);
   }
 
   private static String rate(Figures f) {
@@ -160,12 +216,16 @@ public final class EtcdApiBenchmark {
         prepare(clients.get(0).getKVClient(), n);
         if (!warm) {
           measure(clients, op, n, warmup);
+          plannedSeconds -= warmup;
           warm = true;
         }
         final Figures f = measure(clients, op, n, seconds);
         out.put(point, f);
-        System.out.printf(Locale.ROOT, "%s %-12s %8.0f ops/s, p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, %d errors%n", system,
-            point, f.opsPerSecond(), f.percentileMs(50), f.percentileMs(99), f.percentileMs(99.9), f.errors());
+        plannedSeconds -= seconds;
+        final double elapsed = (System.nanoTime() - START) / 1e9;
+        System.out.printf(Locale.ROOT, "[%6.0f s, about %d s of load left] %s %-12s %8.0f ops/s, p50 %.2f ms, p99 %.2f ms,"
+            + " p99.9 %.2f ms, %d errors%n", elapsed, plannedSeconds, system, point, f.opsPerSecond(),
+            f.percentileMs(50), f.percentileMs(99), f.percentileMs(99.9), f.errors());
       }
     } finally {
       clients.forEach(Client::close);

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -20,11 +21,16 @@ import java.util.concurrent.TimeUnit;
  * (its applied index reached the leader's commit index as read at that moment). Prints every
  * sample and the p50 per set-up.
  *
- * <p>Arguments: {@code --app quarkus-run.jar [--restarts N] [--setup name=javaPath[,aotCacheFile]]...};
+ * <p>Arguments: {@code --app quarkus-run.jar [--restarts N] [--setup name=javaPath[,aotCacheFile]]...
+ * [--results DIR]} (with {@code --results} it leaves every sample in {@code restart.tsv} there);
  * each {@code --setup} adds a set-up (e.g. {@code jdk17=/usr/bin/java},
  * {@code jdk25+aot=/opt/jdk25/bin/java,target/quarkus-app/app.aot}).
  */
 public final class RestartBenchmark {
+  private static final long START = System.nanoTime();
+  private static int planned;
+  private static int done;
+
   private RestartBenchmark() {
   }
 
@@ -34,6 +40,7 @@ public final class RestartBenchmark {
   public static void main(String[] args) throws Exception {
     Path app = null;
     int restarts = 10;
+    Path results = null;
     final List<Setup> setups = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -48,27 +55,34 @@ public final class RestartBenchmark {
           final String[] parts = spec.substring(eq + 1).split(",", 2);
           setups.add(new Setup(spec.substring(0, eq), parts[0], parts.length > 1 ? Path.of(parts[1]) : null));
         }
+        case "--results" -> results = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + " (use --app quarkus-run.jar, --restarts N, --setup name=javaPath[,aotCacheFile])");
+            + " (use --app quarkus-run.jar, --restarts N, --setup name=javaPath[,aotCacheFile], --results DIR)");
       }
     }
     if (app == null || setups.isEmpty() || restarts < 1) {
       throw new IllegalArgumentException("--app and at least one --setup are required, and --restarts must be positive");
     }
+    final BenchmarkResults kept = BenchmarkResults.at(results);
     final Map<String, double[]> summary = new LinkedHashMap<>();
+    final List<List<?>> samples = new ArrayList<>();
+    planned = setups.size() * restarts;
     for (Setup setup : setups) {
       if (setup.aotCache != null && !Files.isRegularFile(setup.aotCache)) {
         throw new IllegalArgumentException("no AOT cache at " + setup.aotCache + ": build it first (bin/build-aot-cache)");
       }
-      summary.put(setup.name, run(app, setup, restarts));
+      kept.meta("restart." + setup.name, BenchmarkResults.javaVersion(setup.java)
+          + (setup.aotCache == null ? "" : " with the AOT cache " + setup.aotCache.getFileName()));
+      summary.put(setup.name, run(app, setup, restarts, samples));
     }
+    kept.table("restart.tsv", List.of("setup", "restart", "started_ms", "caught_up_ms"), samples);
     System.out.println();
     System.out.printf("%-12s %10s %14s   (p50 over %d restarts)%n", "set-up", "→ started", "→ caught up", restarts);
     summary.forEach((name, p50) -> System.out.printf("%-12s %8.0f ms %12.0f ms%n", name, p50[0], p50[1]));
   }
 
   /** Returns the p50 of start → started and start → caught up, in ms. */
-  private static double[] run(Path app, Setup setup, int restarts) throws Exception {
+  private static double[] run(Path app, Setup setup, int restarts, List<List<?>> samples) throws Exception {
     final Path dir = Files.createTempDirectory("baton-restart-");
     final List<String> options = setup.aotCache == null ? List.of() : List.of("-XX:AOTCache=" + setup.aotCache);
     final List<Double> started = new ArrayList<>();
@@ -99,8 +113,13 @@ public final class RestartBenchmark {
         }
         started.add((startedAt - t0) / 1e6);
         caughtUp.add((caughtUpAt - t0) / 1e6);
-        System.out.printf("%s restart %d (%s): started %.0f ms, caught up %.0f ms%n", setup.name, i, victim,
-            started.get(started.size() - 1), caughtUp.get(caughtUp.size() - 1));
+        samples.add(List.of(setup.name, i, Math.round(started.get(started.size() - 1)),
+            Math.round(caughtUp.get(caughtUp.size() - 1))));
+        done++;
+        final double elapsed = (System.nanoTime() - START) / 1e9;
+        System.out.printf(Locale.ROOT, "[%5.0f s, about %.0f s left] %s restart %d (%s): started %.0f ms, caught up %.0f ms%n",
+            elapsed, elapsed / done * (planned - done), setup.name, i, victim, started.get(started.size() - 1),
+            caughtUp.get(caughtUp.size() - 1));
       }
     } finally {
       Dirs.deleteRecursively(dir);

@@ -43,7 +43,9 @@ import java.util.regex.Pattern;
  * and stops every process it started.
  *
  * <p>Arguments: {@code --app JAR [--rounds N] [--pauses N] [--cases a,b,...] [--java PATH]
- * [--aot-cache FILE] [--property k=v] [--stress-seconds N] [--keep]}; cases: {@code kill, term, transfer, pause, stress, spread-kill, spread-term,
+ * [--aot-cache FILE] [--property k=v] [--stress-seconds N] [--keep] [--results DIR]}; with {@code --results}
+ * it leaves {@code takeover.tsv} (every round's time), {@code takeover-notes.txt} (phases, pauses,
+ * failed rounds) and facts about the run in {@code meta.tsv} there; cases: {@code kill, term, transfer, pause, stress, spread-kill, spread-term,
  * etcd-kill, etcd-term} (all by default).
  */
 public final class TakeoverBenchmark {
@@ -80,6 +82,7 @@ public final class TakeoverBenchmark {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     final List<String> jvm = new ArrayList<>();
     boolean keep = false;
+    Path results = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--app" -> app = Path.of(args[++i]);
@@ -98,14 +101,19 @@ public final class TakeoverBenchmark {
         case "--aot-cache" -> jvm.add("-XX:AOTCache=" + args[++i]);
         case "--keep" -> keep = true;
         case "--property" -> EXTRA.add(args[++i]);
+        case "--results" -> results = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (use --app JAR, --rounds N,"
             + " --pauses N, --stress-seconds N, --cases " + String.join(",", ALL_CASES) + ", --java PATH, --aot-cache FILE,"
-            + " --keep)");
+            + " --keep, --results DIR)");
       }
     }
     if (!Files.isRegularFile(app)) {
       throw new IllegalArgumentException("no application at " + app + ": build it first (./mvnw install -DskipTests)");
     }
+    if (rounds < 1 || pauses < 1 || stressSeconds < 1) {
+      throw new IllegalArgumentException("--rounds, --pauses and --stress-seconds must be positive");
+    }
+    final BenchmarkResults kept = BenchmarkResults.at(results);
     final Path root = Files.createTempDirectory("baton-bench-takeover-");
     final TakeoverBenchmark bench = new TakeoverBenchmark(app, root, java, jvm);
     bench.stressSeconds = stressSeconds;
@@ -113,6 +121,9 @@ public final class TakeoverBenchmark {
     bench.roundsPlanned = cases.stream().mapToInt(c -> c.equals("pause") ? 3 : c.equals("stress") ? 1 : perCase).sum();
     System.out.printf("Takeover benchmark: cases %s, %d rounds each, %d pauses of 100 and 200 ms; %d cores, load %s;"
         + " node logs under %s%n", cases, rounds, pauses, Runtime.getRuntime().availableProcessors(), load(), root);
+    kept.meta("takeover.cases", cases + ", " + rounds + " rounds each");
+    kept.meta("takeover.nodes-jvm", BenchmarkResults.javaVersion(java) + (jvm.isEmpty() ? "" : " " + jvm));
+    kept.meta("takeover.load-before", load());
     try {
       for (String c : cases) {
         bench.run(c, rounds, pauses);
@@ -123,6 +134,7 @@ public final class TakeoverBenchmark {
       }
     }
     bench.report();
+    bench.keep(kept);
   }
 
   /** The machine's load (/proc/loadavg), for the benchmarks' headers. */
@@ -446,6 +458,19 @@ public final class TakeoverBenchmark {
     }
     out.append("onActive returned +").append(times.get(median)).append(" ms");
     return out.toString();
+  }
+
+  /** takeover.tsv: case, round, ms of every round that completed; takeover-notes.txt: the notes. */
+  private void keep(BenchmarkResults kept) {
+    final List<List<?>> rows = new ArrayList<>();
+    results.forEach((c, times) -> {
+      for (int i = 0; i < times.size(); i++) {
+        rows.add(List.of(c, i + 1, times.get(i)));
+      }
+    });
+    kept.table("takeover.tsv", List.of("case", "round", "ms"), rows);
+    kept.lines("takeover-notes.txt", notes);
+    kept.meta("takeover.load-after", load());
   }
 
   private void report() {
