@@ -117,8 +117,8 @@ public final class RestartBenchmark {
             Math.round(caughtUp.get(caughtUp.size() - 1))));
         done++;
         final double elapsed = (System.nanoTime() - START) / 1e9;
-        System.out.printf(Locale.ROOT, "[%5.0f s, about %.0f s left] %s restart %d (%s): started %.0f ms, caught up %.0f ms%n",
-            elapsed, elapsed / done * (planned - done), setup.name, i, victim, started.get(started.size() - 1),
+        System.out.printf(Locale.ROOT, "[%5.0f s, about %.0f s left] %s restart %d (%s): started %.0f ms,"
+            + " caught up %.0f ms%n", elapsed, elapsed / done * (planned - done), setup.name, i, victim, started.get(started.size() - 1),
             caughtUp.get(caughtUp.size() - 1));
       }
     } finally {
@@ -163,6 +163,6 @@ public final class RestartBenchmark {
   private static double p50(List<Double> samples) {
     final List<Double> sorted = new ArrayList<>(samples);
     Collections.sort(sorted);
-    return sorted.get(sorted.size() / 2);
+    return sorted.get((sorted.size() - 1) / 2); // nearest rank, as bin/bench's report
   }
 }

@@ -45,8 +45,8 @@ import java.util.regex.Pattern;
  * <p>Arguments: {@code --app JAR [--rounds N] [--pauses N] [--cases a,b,...] [--java PATH]
  * [--aot-cache FILE] [--property k=v] [--stress-seconds N] [--keep] [--results DIR]}; with {@code --results}
  * it leaves {@code takeover.tsv} (every round's time), {@code takeover-notes.txt} (phases, pauses,
- * failed rounds) and facts about the run in {@code meta.tsv} there; cases: {@code kill, term, transfer, pause, stress, spread-kill, spread-term,
- * etcd-kill, etcd-term} (all by default).
+ * failed rounds) and facts about the run in {@code meta.tsv} there; cases: {@code kill, term,
+ * transfer, pause, stress, spread-kill, spread-term, etcd-kill, etcd-term} (all by default).
  */
 public final class TakeoverBenchmark {
   private static final String ROLE = "rootcoord";
@@ -424,7 +424,7 @@ public final class TakeoverBenchmark {
       order.add(i);
     }
     order.sort((a, b) -> Long.compare(times.get(a), times.get(b)));
-    final int median = order.get(order.size() / 2);
+    final int median = order.get((order.size() - 1) / 2); // the nearest-rank p50, as in the report
     final Map<String, Long> p = phases.get(median);
     final String node = "n" + p.get("node");
     final long t0 = p.get("t0");
@@ -445,7 +445,8 @@ public final class TakeoverBenchmark {
           final Matcher t = LOG_TIME.matcher(line);
           if (t.find() && what.matcher(line).find()) {
             final long ms = Duration.between(kill, LocalTime.parse(t.group(1))).toMillis();
-            if (ms >= 0 && ms < 30_000) {
+            // this round's lines only: from the action to the new onActive (not a later round's)
+            if (ms >= 0 && ms <= times.get(median)) {
               at = ms;
               break;
             }
@@ -486,8 +487,10 @@ public final class TakeoverBenchmark {
       }
       final List<Long> sorted = new ArrayList<>(times);
       Collections.sort(sorted);
-      System.out.printf(Locale.ROOT, "| %s | %d | %d | %d | %d |%n", c, sorted.size(), sorted.get(sorted.size() / 2),
-          sorted.get((int) Math.ceil(0.99 * sorted.size()) - 1), sorted.get(sorted.size() - 1));
+      // nearest rank, as bin/bench's report: p50 of 30 rounds is the 15th, p99 the 30th
+      System.out.printf(Locale.ROOT, "| %s | %d | %d | %d | %d |%n", c, sorted.size(),
+          sorted.get((sorted.size() - 1) / 2), sorted.get((int) Math.ceil(0.99 * sorted.size()) - 1),
+          sorted.get(sorted.size() - 1));
     });
     System.out.println();
     notes.forEach(System.out::println);
