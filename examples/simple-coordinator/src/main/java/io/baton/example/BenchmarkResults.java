@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Where a benchmark leaves its raw figures when it is given {@code --results DIR} (bin/bench does,
@@ -80,18 +82,28 @@ final class BenchmarkResults {
     }
   }
 
-  /** The first line of {@code java -version} of the given java command, e.g. for the nodes' JVM. */
-  static String javaVersion(String java) {
+  /**
+   * The first line of a command's output that names a version, e.g. of {@code java -version} for
+   * the nodes' JVM or {@code etcd --version}; what went wrong instead when it cannot be read.
+   */
+  static String versionOf(String... command) {
     try {
-      final Process p = new ProcessBuilder(java, "-version").redirectErrorStream(true).start();
+      final Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
       final String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      p.waitFor();
-      return out.lines().filter(l -> l.contains("version")).findFirst().orElse(java).trim();
+      p.waitFor(10, TimeUnit.SECONDS);
+      return out.lines().filter(l -> l.toLowerCase(Locale.ROOT).contains("version")).findFirst()
+          .orElse(String.join(" ", command) + " printed no version").trim();
     } catch (IOException e) {
-      return java + " (version unknown: " + e.getMessage() + ")";
+      return command[0] + " (version unknown: " + e.getMessage() + ")";
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return java + " (version unknown)";
+      return command[0] + " (version unknown)";
     }
+  }
+
+  /** The nearest-rank percentile of sorted values (p50 of 30 is the 15th, p99 the 30th), as bin/bench's report. */
+  static <T> T nearestRank(List<T> sorted, double p) {
+    final int rank = (int) Math.ceil(p / 100.0 * sorted.size());
+    return sorted.get(Math.max(0, Math.min(sorted.size(), rank) - 1));
   }
 }

@@ -11,7 +11,6 @@ import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -110,7 +109,7 @@ public final class EtcdApiBenchmark {
     }
     final BenchmarkResults kept = BenchmarkResults.at(results);
     final int systems = only == null ? 2 : 1;
-    final long ops = points.stream().map(p -> p.substring(0, p.indexOf(':'))).distinct().count();
+    final long ops = points.stream().map(EtcdApiBenchmark::op).distinct().count();
     plannedSeconds = systems * (ops * warmupPerOp(warmup, ops) + (long) seconds * points.size());
     final String loadBefore = TakeoverBenchmark.load();
     System.out.printf(Locale.ROOT, "etcd API benchmark: points %s, %d s each after %d s of warm-up (every operation at"
@@ -120,15 +119,16 @@ public final class EtcdApiBenchmark {
     kept.meta("kv.points", points + ", " + seconds + " s each after " + warmup + " s of warm-up (every operation at"
         + " the points' largest number of clients), " + connections
         + " jetcd clients (connections)");
-    kept.meta("kv.nodes-jvm", BenchmarkResults.javaVersion(java) + (jvm.isEmpty() ? "" : " " + jvm));
+    kept.meta("kv.nodes-jvm", BenchmarkResults.versionOf(java, "-version") + (jvm.isEmpty() ? "" : " " + jvm));
     kept.meta("kv.load-before", loadBefore);
     final Map<String, Figures> etcd = new LinkedHashMap<>();
     final Map<String, Figures> baton = new LinkedHashMap<>();
     if (!"baton".equals(only)) {
       try (LocalEtcdCluster cluster = new LocalEtcdCluster(3)) {
         cluster.start();
-        System.out.println("etcd: 3 members up (" + version() + ")");
-        kept.meta("etcd.version", version());
+        final String version = BenchmarkResults.versionOf("etcd", "--version");
+        System.out.println("etcd: 3 members up (" + version + ")");
+        kept.meta("etcd.version", version);
         run("etcd", cluster.endpoints(), points, seconds, warmup, connections, etcd);
       }
     }
@@ -215,8 +215,8 @@ public final class EtcdApiBenchmark {
         // each client talks to one member, spread evenly, as etcd's own benchmark does with --conns
         clients.add(Client.builder().endpoints(endpoints.get(i % endpoints.size())).build());
       }
-      final List<String> ops = points.stream().map(p -> p.substring(0, p.indexOf(':'))).distinct().toList();
-      final int most = points.stream().mapToInt(p -> Integer.parseInt(p.substring(p.indexOf(':') + 1))).max().orElse(1);
+      final List<String> ops = points.stream().map(EtcdApiBenchmark::op).distinct().toList();
+      final int most = points.stream().mapToInt(EtcdApiBenchmark::clients).max().orElse(1);
       final int perOp = warmupPerOp(warmup, ops.size());
       if (perOp > 0) {
         prepare(clients.get(0).getKVClient(), most);
@@ -227,8 +227,8 @@ public final class EtcdApiBenchmark {
         System.out.printf(Locale.ROOT, "%s: warmed up with %s at %d clients, %d s each%n", system, ops, most, perOp);
       }
       for (String point : points) {
-        final String op = point.substring(0, point.indexOf(':'));
-        final int n = Integer.parseInt(point.substring(point.indexOf(':') + 1));
+        final String op = op(point);
+        final int n = clients(point);
         prepare(clients.get(0).getKVClient(), n);
         final Figures f = measure(clients, op, n, seconds);
         out.put(point, f);
@@ -241,6 +241,16 @@ public final class EtcdApiBenchmark {
     } finally {
       clients.forEach(Client::close);
     }
+  }
+
+  /** A point's operation: {@code put} of {@code put:64}. */
+  private static String op(String point) {
+    return point.substring(0, point.indexOf(':'));
+  }
+
+  /** A point's number of concurrent clients: 64 of {@code put:64}. */
+  private static int clients(String point) {
+    return Integer.parseInt(point.substring(point.indexOf(':') + 1));
   }
 
   /** The warm-up's seconds per operation: {@code --warmup} shared out, at least 1 s each unless it is 0. */
@@ -325,14 +335,4 @@ public final class EtcdApiBenchmark {
     });
   }
 
-  private static String version() {
-    try {
-      final Process p = new ProcessBuilder("etcd", "--version").redirectErrorStream(true).start();
-      final String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      p.waitFor(10, TimeUnit.SECONDS);
-      return out.lines().findFirst().orElse("etcd").trim();
-    } catch (IOException | InterruptedException e) {
-      return "etcd version unknown";
-    }
-  }
 }

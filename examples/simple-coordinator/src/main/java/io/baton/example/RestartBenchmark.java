@@ -71,7 +71,7 @@ public final class RestartBenchmark {
       if (setup.aotCache != null && !Files.isRegularFile(setup.aotCache)) {
         throw new IllegalArgumentException("no AOT cache at " + setup.aotCache + ": build it first (bin/build-aot-cache)");
       }
-      kept.meta("restart." + setup.name, BenchmarkResults.javaVersion(setup.java)
+      kept.meta("restart." + setup.name, BenchmarkResults.versionOf(setup.java, "-version")
           + (setup.aotCache == null ? "" : " with the AOT cache " + setup.aotCache.getFileName()));
       summary.put(setup.name, run(app, setup, restarts, samples));
     }
@@ -111,15 +111,16 @@ public final class RestartBenchmark {
           }
           Thread.sleep(5);
         }
-        started.add((startedAt - t0) / 1e6);
-        caughtUp.add((caughtUpAt - t0) / 1e6);
-        samples.add(List.of(setup.name, i, Math.round(started.get(started.size() - 1)),
-            Math.round(caughtUp.get(caughtUp.size() - 1))));
+        final double startedMs = (startedAt - t0) / 1e6;
+        final double caughtUpMs = (caughtUpAt - t0) / 1e6;
+        started.add(startedMs);
+        caughtUp.add(caughtUpMs);
+        samples.add(List.of(setup.name, i, Math.round(startedMs), Math.round(caughtUpMs)));
         done++;
         final double elapsed = (System.nanoTime() - START) / 1e9;
         System.out.printf(Locale.ROOT, "[%5.0f s, about %.0f s left] %s restart %d (%s): started %.0f ms,"
-            + " caught up %.0f ms%n", elapsed, elapsed / done * (planned - done), setup.name, i, victim, started.get(started.size() - 1),
-            caughtUp.get(caughtUp.size() - 1));
+            + " caught up %.0f ms%n", elapsed, elapsed / done * (planned - done), setup.name, i, victim, startedMs,
+            caughtUpMs);
       }
     } finally {
       Dirs.deleteRecursively(dir);
@@ -163,6 +164,6 @@ public final class RestartBenchmark {
   private static double p50(List<Double> samples) {
     final List<Double> sorted = new ArrayList<>(samples);
     Collections.sort(sorted);
-    return sorted.get((sorted.size() - 1) / 2); // nearest rank, as bin/bench's report
+    return BenchmarkResults.nearestRank(sorted, 50);
   }
 }

@@ -122,7 +122,7 @@ public final class TakeoverBenchmark {
     System.out.printf("Takeover benchmark: cases %s, %d rounds each, %d pauses of 100 and 200 ms; %d cores, load %s;"
         + " node logs under %s%n", cases, rounds, pauses, Runtime.getRuntime().availableProcessors(), load(), root);
     kept.meta("takeover.cases", cases + ", " + rounds + " rounds each");
-    kept.meta("takeover.nodes-jvm", BenchmarkResults.javaVersion(java) + (jvm.isEmpty() ? "" : " " + jvm));
+    kept.meta("takeover.nodes-jvm", BenchmarkResults.versionOf(java, "-version") + (jvm.isEmpty() ? "" : " " + jvm));
     kept.meta("takeover.load-before", load());
     try {
       for (String c : cases) {
@@ -424,7 +424,7 @@ public final class TakeoverBenchmark {
       order.add(i);
     }
     order.sort((a, b) -> Long.compare(times.get(a), times.get(b)));
-    final int median = order.get((order.size() - 1) / 2); // the nearest-rank p50, as in the report
+    final int median = BenchmarkResults.nearestRank(order, 50);
     final Map<String, Long> p = phases.get(median);
     final String node = "n" + p.get("node");
     final long t0 = p.get("t0");
@@ -487,9 +487,8 @@ public final class TakeoverBenchmark {
       }
       final List<Long> sorted = new ArrayList<>(times);
       Collections.sort(sorted);
-      // nearest rank, as bin/bench's report: p50 of 30 rounds is the 15th, p99 the 30th
       System.out.printf(Locale.ROOT, "| %s | %d | %d | %d | %d |%n", c, sorted.size(),
-          sorted.get((sorted.size() - 1) / 2), sorted.get((int) Math.ceil(0.99 * sorted.size()) - 1),
+          BenchmarkResults.nearestRank(sorted, 50), BenchmarkResults.nearestRank(sorted, 99),
           sorted.get(sorted.size() - 1));
     });
     System.out.println();
