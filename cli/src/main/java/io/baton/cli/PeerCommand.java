@@ -12,11 +12,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code baton peer list|add|remove}: the cluster's Raft voting peers (its nodes). Not the members,
- * which are the workers that register with the active coordinator and send heartbeats.
+ * {@code baton peer list|add|remove}: the cluster's Raft voting peers (its nodes). Not Baton's
+ * members, which are the workers that register with the active coordinator and send heartbeats;
+ * {@code baton member ...} is accepted too, because that is what etcdctl calls a cluster's nodes.
  */
-@Command(name = "peer", mixinStandardHelpOptions = true,
-    description = "List, add or remove the cluster's voting peers (its nodes; Ratis backend).",
+@Command(name = "peer", aliases = "member", mixinStandardHelpOptions = true,
+    description = "List, add or remove the cluster's voting peers (its nodes; Ratis backend). Also: member.",
     subcommands = {PeerCommand.ListPeers.class, PeerCommand.Add.class, PeerCommand.Remove.class})
 final class PeerCommand {
 

@@ -52,7 +52,7 @@ class PeerChangeIT {
     Timing.waitUntil("n4 serves its status", AWAIT, () -> nodes.status("n4").isPresent());
     final Run add = baton("--endpoints", endpoints, "peer", "add", "n4", nodes.host("n4") + ":" + nodes.raftPort("n4"));
     assertThat(add.code()).as(add.err()).isZero();
-    assertThat(peerIds(baton("--endpoints", endpoints, "-o", "json", "peer", "list")))
+    assertThat(peerIds(baton("--endpoints", endpoints, "-o", "json", "member", "list"))) // etcdctl's word, an alias
         .containsExactlyInAnyOrder("n1", "n2", "n3", "n4");
     final String n4 = nodes.host("n4") + ":" + nodes.httpPort("n4");
     Timing.waitUntil("n4 has the data written before it joined", AWAIT, () -> {
@@ -69,7 +69,7 @@ class PeerChangeIT {
     assertThat(badAddress.code()).isEqualTo(1);
     assertThat(badAddress.err()).contains("INVALID_ARGUMENT");
 
-    final Run remove = baton("--endpoints", endpoints, "peer", "remove", "n4");
+    final Run remove = baton("--endpoints", endpoints, "member", "remove", "n4");
     assertThat(remove.code()).as(remove.err()).isZero();
     assertThat(peerIds(baton("--endpoints", endpoints, "-o", "json", "peer", "list"))).containsExactly("n1", "n2", "n3");
     assertThat(baton("--endpoints", endpoints, "put", "peers/after", "written after n4 left").code()).isZero();
