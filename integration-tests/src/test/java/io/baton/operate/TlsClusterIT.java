@@ -9,17 +9,22 @@ import io.baton.raft.TlsFiles;
 import io.baton.testkit.Dirs;
 import io.baton.testkit.ServiceNodes;
 import io.baton.testkit.TestCertificates;
+import io.baton.testkit.Timing;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
@@ -125,6 +130,16 @@ class TlsClusterIT {
     assertThatThrownBy(() -> send(HttpClient.newBuilder().sslContext(noCertificate).build(), "https" + statusUri))
         .isInstanceOf(IOException.class);
 
+    // plaintext to the Raft port: refused in the handshake, and the node says so in one line
+    try (Socket socket = new Socket(nodes.host(active), nodes.raftPort(active))) {
+      socket.getOutputStream().write("PLAINTEXT-PROBE\r\n".getBytes(StandardCharsets.US_ASCII));
+      socket.setSoTimeout(10_000);
+      assertThat(socket.getInputStream().read()).as("closed without an answer").isEqualTo(-1);
+    }
+    Timing.waitUntil("the node's warning about the plaintext client", Duration.ofSeconds(10),
+        () -> logLines(active).anyMatch(l -> l.contains("WARN") && l.contains("node " + active + ": TLS: refused a"
+            + " plaintext (not TLS) connection on the Raft port; it began with \"PLAINTEXT-PROBE..\"")));
+
     // a transfer is an admin call: refused without the token, done with it
     final String target = nodes.ids().stream().filter(id -> !id.equals(active)).findFirst().orElseThrow();
     final Run refused = cli(cli, "transfer", ROLE, "--to", target);
@@ -159,6 +174,14 @@ class TlsClusterIT {
   private static void send(HttpClient client, String uri) throws IOException, InterruptedException {
     client.send(HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(5)).build(),
         HttpResponse.BodyHandlers.ofString());
+  }
+
+  private Stream<String> logLines(String id) {
+    try {
+      return Files.readAllLines(nodes.log(id)).stream();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   @AfterEach

@@ -8,6 +8,10 @@ import io.baton.store.ReadConsistency;
 import io.baton.testkit.TestCertificates;
 import io.baton.testkit.TestCluster;
 import io.baton.testkit.Timing;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.CertificateExpiredException;
@@ -97,6 +101,52 @@ class PeerTlsTest {
           .isInstanceOf(RuntimeException.class);
     }
     assertThat(await(leader.metadata().get("tls/refused")).kvs()).isEmpty();
+  }
+
+  @Test
+  void aPlaintextClientOfTheRaftPortIsRefusedWithAWarning() throws Exception {
+    cluster = new TestCluster(1, b -> b.tls(nodes)).start();
+    final RaftNode node = cluster.awaitStable();
+    final String probe = "PLAIN-" + Long.toHexString(System.nanoTime()); // unique: the warning is rate-limited per beginning
+    final ByteArrayOutputStream logged = new ByteArrayOutputStream();
+    final PrintStream err = System.err;
+    System.setErr(new PrintStream(new TeeOutputStream(err, logged), true)); // slf4j-simple writes to System.err
+    try {
+      try (Socket socket = new Socket(node.options().self().host(), node.options().self().port())) {
+        socket.getOutputStream().write((probe + " / HTTP/1.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        socket.setSoTimeout(5000);
+        assertThat(socket.getInputStream().read()).as("the node closes the connection without an answer").isEqualTo(-1);
+      }
+      Timing.waitUntil("the node's warning", Duration.ofSeconds(10),
+          () -> logged.toString(StandardCharsets.UTF_8).lines().anyMatch(l -> l.contains("WARN") && l.contains("node n1:")
+              && l.contains("refused a plaintext (not TLS) connection on the Raft port") && l.contains(probe)));
+    } finally {
+      System.setErr(err);
+    }
+    assertThat(await(node.metadata().put("tls/after-plaintext", "1".getBytes()))).isPositive();
+  }
+
+  /** Writes to both streams. */
+  private static final class TeeOutputStream extends java.io.OutputStream {
+    private final java.io.OutputStream a;
+    private final java.io.OutputStream b;
+
+    TeeOutputStream(java.io.OutputStream a, java.io.OutputStream b) {
+      this.a = a;
+      this.b = b;
+    }
+
+    @Override
+    public synchronized void write(int c) throws java.io.IOException {
+      a.write(c);
+      b.write(c);
+    }
+
+    @Override
+    public synchronized void write(byte[] bytes, int off, int len) throws java.io.IOException {
+      a.write(bytes, off, len);
+      b.write(bytes, off, len);
+    }
   }
 
   @Test

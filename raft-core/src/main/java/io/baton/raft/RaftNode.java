@@ -174,6 +174,9 @@ public final class RaftNode implements AutoCloseable {
           .setOption(startup)
           .setParameters(parameters(options.tls()))
           .build();
+      if (options.tls() != null) {
+        PlaintextRefusals.watch(nodeId());
+      }
       server.start();
       client = newClient(options.clusterName(), clientPeers(), options.requestTimeout(), options.maxRequestBytes(),
           options.tls());
@@ -1105,6 +1108,9 @@ public final class RaftNode implements AutoCloseable {
     events.notLeader();
     closeQuietly(client);
     closeQuietly(server);
+    if (options.tls() != null) {
+      PlaintextRefusals.unwatch(nodeId());
+    }
     callbacks.shutdown();
     LOG.info("node {} role=stopped epoch=0: closed", nodeId());
   }
