@@ -7,15 +7,12 @@ import com.google.protobuf.ByteString;
 import io.baton.ha.grpc.BatonGrpc;
 import io.baton.ha.grpc.Fence;
 import io.baton.ha.grpc.PutRequest;
-import io.baton.testkit.Dirs;
 import io.baton.testkit.ServiceNodes;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -27,34 +24,35 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Pauses of the active node's process (SIGSTOP/SIGCONT) on three processes of the packaged example
- * service with the defaults, under leader and spread placement: a pause well under the documented
+ * service with the defaults, under leader and spread placement and on the etcd backend: a pause well under the documented
  * bound (300 ms) causes no epoch change; a pause until another node took over (past the election
- * timeout with leader placement, past the session TTL with spread) causes exactly one takeover,
+ * timeout with leader placement, past the session TTL with spread and on etcd) causes exactly one takeover,
  * after which the resumed node's writes fenced with its old epoch are rejected and it is a standby.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class PauseIT {
   private static final String ROLE = "rootcoord";
-  private Path dir;
+  private QuorumCluster cluster;
   private ServiceNodes nodes;
 
   /**
-   * Three nodes with {@code placement}. Rebalancing is off: under spread, the resumed node would be
-   * handed a role a few seconds after it is back, a planned move this test would count as a second
-   * takeover.
+   * Three nodes with {@code setup}: the Ratis backend with that placement, or {@code etcd} (a
+   * 3-member etcd cluster, lease TTL 2 s). Rebalancing is off: under spread, the resumed node would
+   * be handed a role a few seconds after it is back, a planned move this test would count as a
+   * second takeover.
    */
-  private void start(String placement) throws Exception {
-    dir = Files.createTempDirectory("baton-pause-");
-    nodes = new ServiceNodes(Path.of(System.getProperty("baton.example.app")), dir,
-        List.of("baton.placement=" + placement, "baton.spread.rebalance-after=0"));
-    for (String id : nodes.ids()) {
-      nodes.start(id);
-    }
+  private void start(String setup) throws Exception {
+    final boolean etcd = setup.equals("etcd");
+    cluster = new QuorumCluster(3, false, etcd,
+        List.of("baton.placement=" + (etcd ? "leader" : setup), "baton.spread.rebalance-after=0"), QuorumCluster.SUITE);
+    nodes = cluster.nodes;
   }
 
   @AfterEach
   void stop() {
-    Dirs.closeThenDelete(nodes, dir);
+    if (cluster != null) {
+      cluster.close();
+    }
   }
 
   private JsonObject awaitAgreedActive() throws InterruptedException {
@@ -65,10 +63,10 @@ class PauseIT {
     return status.getJsonObject("roles").getJsonObject(ROLE).getLong("epoch");
   }
 
-  @ParameterizedTest(name = "placement {0}")
-  @ValueSource(strings = {"leader", "spread"})
-  void shortPausesOfTheActiveCauseNoEpochChange(String placement) throws Exception {
-    start(placement);
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"leader", "spread", "etcd"})
+  void shortPausesOfTheActiveCauseNoEpochChange(String setup) throws Exception {
+    start(setup);
     final JsonObject before = awaitAgreedActive();
     final String active = before.getString("node");
     for (int i = 0; i < 5; i++) {
@@ -82,10 +80,10 @@ class PauseIT {
     assertThat(epoch(after)).as("no takeover, no new activation").isEqualTo(epoch(before));
   }
 
-  @ParameterizedTest(name = "placement {0}")
-  @ValueSource(strings = {"leader", "spread"})
-  void aLongPauseLeadsToOneTakeoverAndTheResumedNodesOldEpochIsFenced(String placement) throws Exception {
-    start(placement);
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"leader", "spread", "etcd"})
+  void aLongPauseLeadsToOneTakeoverAndTheResumedNodesOldEpochIsFenced(String setup) throws Exception {
+    start(setup);
     final JsonObject before = awaitAgreedActive();
     final String paused = before.getString("node");
     final long oldEpoch = epoch(before);

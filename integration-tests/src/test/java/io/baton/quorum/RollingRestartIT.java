@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A rolling restart of all three node processes (SIGTERM, wait, start again, wait until ready),
- * one by one, under leader and spread placement, under a client writing through the nodes in
+ * one by one, under leader and spread placement and on the etcd backend, under a client writing through the nodes in
  * rotation (the node being restarted is out of it, as a failing readiness probe takes a pod out of
  * a Kubernetes Service): a standby's restart changes no epoch for the role, the active's hands the role over exactly once (no unplanned election),
  * and no write fails beyond the documented retry (a write that fails, as one may while the
@@ -70,10 +70,12 @@ class RollingRestartIT {
    * Under spread, rebalancing is off: a restarted node would otherwise be handed roles a few seconds
    * after it is back, planned moves that this test would count against "a standby's restart moves nothing".
    */
-  @ParameterizedTest(name = "placement {0}")
-  @ValueSource(strings = {"leader", "spread"})
-  void everyNodeRestartedOneByOneUnderLoad(String placement) throws Exception {
-    cluster = new QuorumCluster(3, false, List.of("baton.placement=" + placement, "baton.spread.rebalance-after=0"));
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"leader", "spread", "etcd"})
+  void everyNodeRestartedOneByOneUnderLoad(String setup) throws Exception {
+    final boolean etcd = setup.equals("etcd"); // a 3-member etcd cluster, lease TTL 2 s
+    cluster = new QuorumCluster(3, false, etcd,
+        List.of("baton.placement=" + (etcd ? "leader" : setup), "baton.spread.rebalance-after=0"), QuorumCluster.SUITE);
     final var nodes = cluster.nodes;
     JsonObject active = nodes.awaitAgreedActive(ROLE, AWAIT);
     final List<String> acknowledged = Collections.synchronizedList(new ArrayList<>());
@@ -148,7 +150,7 @@ class RollingRestartIT {
     running.set(false);
     writer.join(30_000);
     System.out.printf("rolling restart (%s) %s: %d writes acknowledged, %d retried once, %d failed after the retry%n",
-        placement, report, acknowledged.size(), retried.size(), failedTwice.size());
+        setup, report, acknowledged.size(), retried.size(), failedTwice.size());
     assertThat(failedTwice).as("writes that failed after the documented retry").isEmpty();
     final String leader = active.getString("node");
     for (String key : new ArrayList<>(acknowledged)) {
