@@ -101,6 +101,10 @@ class ManifestsTest {
     final Container c = statefulSet(rendered).getSpec().getTemplate().getSpec().getContainers().get(0);
     assertThat(env(c, "BATON_BACKEND")).isEqualTo("etcd");
     assertThat(env(c, "BATON_ETCD_ENDPOINTS")).startsWith("http://");
+    assertThat(env(c, "BATON_ETCD_PROBE_ADDRESS")).isEqualTo("$(BATON_NODE_ID).simple-coordinator-peers:8080");
+    final List<String> names = c.getEnv().stream().map(e -> e.getName()).toList();
+    assertThat(names.indexOf("BATON_NODE_ID")).as("defined before the probe address refers to it")
+        .isLessThan(names.indexOf("BATON_ETCD_PROBE_ADDRESS"));
   }
 
   // ---- checks ----------------------------------------------------------------------------

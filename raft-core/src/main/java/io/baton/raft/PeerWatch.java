@@ -32,9 +32,10 @@ import org.slf4j.LoggerFactory;
  * (Baton's fast election keeps Raft's pre-vote, so a leader that a majority still hears is not
  * deposed).
  *
- * <p>One daemon thread with a selector; {@link #close()} stops it. [Thread-safe]
+ * <p>Used by Raft nodes for their peers' Raft ports, and by the etcd backend for the active nodes'
+ * probe addresses. One daemon thread with a selector; {@link #close()} stops it. [Thread-safe]
  */
-final class PeerWatch implements AutoCloseable {
+public final class PeerWatch implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PeerWatch.class);
   private static final long RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
   private static final long CONNECT_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -64,10 +65,10 @@ final class PeerWatch implements AutoCloseable {
 
   /**
    * @param self  this node's id (never watched)
-   * @param peers the current voting members (asked again every second)
+   * @param peers the peers to watch (asked again every second)
    * @param gone  told, on the watch's thread, the id of a peer whose process is gone; once per death
    */
-  PeerWatch(String self, Supplier<List<Peer>> peers, Consumer<String> gone) throws IOException {
+  public PeerWatch(String self, Supplier<List<Peer>> peers, Consumer<String> gone) throws IOException {
     this.self = Objects.requireNonNull(self, "self");
     this.peers = Objects.requireNonNull(peers, "peers");
     this.gone = Objects.requireNonNull(gone, "gone");
@@ -76,7 +77,7 @@ final class PeerWatch implements AutoCloseable {
     this.thread.setDaemon(true);
   }
 
-  void start() {
+  public void start() {
     thread.start();
   }
 

@@ -139,7 +139,21 @@ public class Baton implements NodeStatusSource {
     LOG.infof("node %s: using etcd %s, namespace %s, lease TTL %d s, %s%s", config.nodeId(), etcd.endpoints(),
         etcd.namespace(), etcd.leaseTtl().toSeconds(), etcd.tls() == null ? "plaintext" : "mutual TLS",
         etcd.user().map(u -> ", as user " + u).orElse(""));
-    return new EtcdBackend(store, config.nodeId(), etcd.leaseTtl(), etcd.requestTimeout());
+    final org.eclipse.microprofile.config.Config quarkus = org.eclipse.microprofile.config.ConfigProvider.getConfig();
+    final io.baton.raft.Peer probe = Settings.probe(config.nodeId(), etcd.probeAddress(),
+        quarkus.getOptionalValue("quarkus.http.host", String.class).orElse(""),
+        quarkus.getOptionalValue("quarkus.http.port", Integer.class).orElse(0));
+    if (settings.placement() instanceof Placement.Spread) {
+      LOG.infof("node %s: a crashed node's roles move once its session expires (the spread placement on etcd has no"
+          + " crash probe)", config.nodeId());
+    } else if (probe == null) {
+      LOG.infof("node %s: no crash probe (baton.etcd.probe-address is none, or quarkus.http.host is a wildcard"
+          + " address): if this node's process dies, its roles move once its lease expires", config.nodeId());
+    } else {
+      LOG.infof("node %s: the other nodes probe this node's process at %s (baton.etcd.probe-address): if it dies,"
+          + " its roles move at once", config.nodeId(), probe.address());
+    }
+    return new EtcdBackend(store, config.nodeId(), etcd.leaseTtl(), etcd.requestTimeout(), probe);
   }
 
   /**

@@ -148,6 +148,14 @@ public interface BatonConfig {
 
     /** The etcd user's password (env {@code BATON_ETCD_PASSWORD}). */
     java.util.Optional<String> password();
+
+    /**
+     * {@code host:port} at which the other nodes reach this node's process (its HTTP port), so that
+     * they tell its crash from silence and move its roles at once instead of after the lease TTL
+     * (leader placement). Default: {@code quarkus.http.host:quarkus.http.port} when that host is not a
+     * wildcard address; {@code none} turns it off.
+     */
+    java.util.Optional<String> probeAddress();
   }
 
   /** Placements (see {@link io.baton.ha.Placement}). */

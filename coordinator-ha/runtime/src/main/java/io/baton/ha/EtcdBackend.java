@@ -1,6 +1,7 @@
 package io.baton.ha;
 
 import io.baton.etcd.EtcdMetadataStore;
+import io.baton.raft.Peer;
 import io.baton.store.MetadataStore;
 import io.baton.store.MonotonicClock;
 import java.time.Duration;
@@ -22,6 +23,7 @@ public final class EtcdBackend implements Backend {
   private final String nodeId;
   private final Duration leaseTtl;
   private final Duration requestTimeout;
+  private final Peer probe;
   private volatile boolean closed;
 
   /**
@@ -29,6 +31,15 @@ public final class EtcdBackend implements Backend {
    * @param requestTimeout how long one etcd request may take (as given to the store)
    */
   public EtcdBackend(EtcdMetadataStore store, String nodeId, Duration leaseTtl, Duration requestTimeout) {
+    this(store, nodeId, leaseTtl, requestTimeout, null);
+  }
+
+  /**
+   * @param probe where the other nodes reach this node's process to tell its crash from silence
+   *              ({@link EtcdElector}), or null
+   */
+  public EtcdBackend(EtcdMetadataStore store, String nodeId, Duration leaseTtl, Duration requestTimeout, Peer probe) {
+    this.probe = probe;
     this.store = Objects.requireNonNull(store, "store");
     this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
     this.leaseTtl = requireTtl(leaseTtl, "lease TTL");
@@ -77,7 +88,7 @@ public final class EtcdBackend implements Backend {
           requestTimeout.multipliedBy(2).plus(spread.sessionTtl().multipliedBy(2)), clock);
     }
     return new EtcdElector(store, nodeId, "election", roles, leaseTtl,
-        requestTimeout.multipliedBy(2).plus(leaseTtl), clock);
+        requestTimeout.multipliedBy(2).plus(leaseTtl), clock, probe);
   }
 
   /** A twentieth of the TTL, between 10 and 100 ms. */

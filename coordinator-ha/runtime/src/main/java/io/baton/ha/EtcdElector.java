@@ -1,5 +1,7 @@
 package io.baton.ha;
 
+import io.baton.raft.Peer;
+import io.baton.raft.PeerWatch;
 import io.baton.store.Compare;
 import io.baton.store.Futures;
 import io.baton.store.KeyValue;
@@ -46,6 +48,16 @@ import org.slf4j.LoggerFactory;
  * role up (lost session, handover, transfer) it resigns and campaigns again at the back of the
  * queue.
  *
+ * <p><b>A crash (the fast path).</b> A node given a probe address (its HTTP port, say) puts it in
+ * {@link Keys#probe} bound to its session. Every other node keeps an idle TCP connection to the
+ * probe address of each role's leader ({@link PeerWatch}). When the leader's process dies, its
+ * host's kernel closes that connection and refuses the next one: the node revokes the dead node's
+ * session lease at once, which deletes its candidacies, and the next candidate leads without
+ * waiting for the lease to expire. Silence (a partition, a pause, a dead machine, a firewall that
+ * drops) refuses nothing and still waits for the TTL. A firewall that answers with TCP resets on
+ * behalf of a live leader would depose it: its session is gone, its keep-alive fails, it gives its
+ * roles up, and its fenced writes are refused once the next leader's key exists.
+ *
  * <p>Every request is asynchronous; results are handed to the role manager's loop thread.
  */
 public final class EtcdElector implements Elector {
@@ -83,6 +95,11 @@ public final class EtcdElector implements Elector {
   private long readRevision;
   private long behindSince;
   private final long ttlNanos;
+  /** Where the other nodes probe this node, or null. */
+  private final Peer probe;
+  /** Per node, from the last read: where to probe it. */
+  private volatile Map<String, Peer> probes = Map.of();
+  private PeerWatch crashWatch;
 
   /**
    * @param prefix      the elections' prefix: role {@code r} is election {@code <prefix>/r}
@@ -91,6 +108,16 @@ public final class EtcdElector implements Elector {
    */
   public EtcdElector(MetadataStore store, String nodeId, String prefix, List<String> roles, Duration ttl,
       Duration moveTimeout, MonotonicClock clock) {
+    this(store, nodeId, prefix, roles, ttl, moveTimeout, clock, null);
+  }
+
+  /**
+   * @param probe where the other nodes can reach this node's process (its HTTP port) to tell its
+   *              crash from silence, or null: a crash of this node then waits for its lease
+   */
+  public EtcdElector(MetadataStore store, String nodeId, String prefix, List<String> roles, Duration ttl,
+      Duration moveTimeout, MonotonicClock clock, Peer probe) {
+    this.probe = probe;
     this.store = Objects.requireNonNull(store, "store");
     this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
     this.prefix = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
@@ -103,7 +130,9 @@ public final class EtcdElector implements Elector {
     }
     this.loop = new ElectorLoop(nodeId);
     this.session = new LeaseSession(nodeId, "etcd session", store, ttl, ttl.dividedBy(10),
-        ttl.minus(ttl.dividedBy(5)), clock, null, new LeaseSession.Listener() {
+        ttl.minus(ttl.dividedBy(5)), clock,
+        probe == null ? null : id -> store.put(Keys.probe(nodeId), probe.address().getBytes(StandardCharsets.UTF_8), id),
+        new LeaseSession.Listener() {
           @Override
           public void started(long id) {
             mine.clear(); // candidate keys of an earlier session are gone with it
@@ -122,6 +151,47 @@ public final class EtcdElector implements Elector {
     session.start(loopThread);
     changes = new ChangeWake(store, nodeId, prefix + "/", key -> true, wake);
     changes.start();
+    try {
+      crashWatch = new PeerWatch(nodeId, this::leadersToProbe, gone -> loop.run(() -> crashed(gone)));
+      crashWatch.start();
+    } catch (java.io.IOException e) {
+      LOG.warn("node {}: cannot watch the active nodes' processes ({}); a crashed active's roles move once its lease"
+          + " expires", nodeId, e.toString());
+    }
+  }
+
+  /** The other nodes that lead a role and gave a probe address. */
+  private List<Peer> leadersToProbe() {
+    final Map<String, Peer> known = probes;
+    return leaders.values().stream().map(KeyValue::valueAsString).distinct().filter(n -> !n.equals(nodeId))
+        .map(known::get).filter(Objects::nonNull).toList();
+  }
+
+  /**
+   * The process of node {@code node} is gone (its probe address refused a connection right after
+   * closing the one this node held): revokes the session lease of its candidacies, so that the next
+   * candidates lead now rather than once the lease expires.
+   */
+  private void crashed(String node) {
+    final java.util.Set<Long> sessions = new java.util.TreeSet<>();
+    final List<String> led = new java.util.ArrayList<>();
+    leaders.forEach((role, kv) -> {
+      if (kv.valueAsString().equals(node) && kv.leaseId() != 0) {
+        sessions.add(kv.leaseId());
+        led.add(role + " (epoch " + kv.createRevision() + ")");
+      }
+    });
+    for (long lease : sessions) {
+      LOG.info("node {}: the process of node {}, active for {}, is gone (its probe address {} refuses connections):"
+          + " revoking its etcd session {}", nodeId, node, led,
+          java.util.Optional.ofNullable(probes.get(node)).map(Peer::address).orElse("?"), Long.toHexString(lease));
+      store.revokeLease(lease).whenComplete((rev, e) -> {
+        if (e != null) {
+          LOG.warn("node {}: revoking the etcd session {} of node {}, whose process is gone, failed ({}); its roles"
+              + " move once it expires", nodeId, Long.toHexString(lease), node, Futures.unwrap(e).toString());
+        }
+      });
+    }
   }
 
   @Override
@@ -171,7 +241,10 @@ public final class EtcdElector implements Elector {
     for (String role : roles) {
       elections.put(role, store.range(electionOf(role) + "/", ReadConsistency.STALE));
     }
-    CompletableFuture.allOf(elections.values().toArray(CompletableFuture[]::new)).whenComplete((v, e) -> loop.run(() -> {
+    final CompletableFuture<ReadResult> probeRead = store.range(Keys.PROBES, ReadConsistency.STALE);
+    final List<CompletableFuture<ReadResult>> reads = new java.util.ArrayList<>(elections.values());
+    reads.add(probeRead);
+    CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> loop.run(() -> {
       readInFlight = false;
       if (e != null) {
         readFailures.failed("node " + nodeId + ": reading the elections from etcd (the leader view is stale"
@@ -197,8 +270,23 @@ public final class EtcdElector implements Elector {
         campaign(role);
       });
       leaders = Map.copyOf(seen);
+      probes = probesOf(probeRead.join());
       moves.check(clock.nanoTime(), this::confirmedLeader);
     }));
+  }
+
+  /** The probe addresses in {@code read}; one that does not parse is left out (and logged at DEBUG). */
+  private Map<String, Peer> probesOf(ReadResult read) {
+    final Map<String, Peer> out = new java.util.HashMap<>();
+    for (KeyValue kv : read.kvs()) {
+      final String node = kv.key().substring(Keys.PROBES.length());
+      try {
+        out.put(node, Peer.parse(node + "=" + kv.valueAsString()));
+      } catch (IllegalArgumentException e) {
+        LOG.debug("node {}: ignoring the probe address of node {}: {}", nodeId, node, e.getMessage());
+      }
+    }
+    return Map.copyOf(out);
   }
 
   /**
@@ -379,6 +467,9 @@ public final class EtcdElector implements Elector {
     closed = true;
     if (changes != null) {
       changes.close();
+    }
+    if (crashWatch != null) {
+      crashWatch.close();
     }
     moves.failAll("node " + nodeId + " is closing");
     final long id = session.stop();

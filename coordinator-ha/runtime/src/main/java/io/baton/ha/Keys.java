@@ -10,6 +10,8 @@ package io.baton.ha;
  * baton/roles/&lt;role&gt;/handover   the node a holder handing the role over chose (spread placement)
  * baton/roles/&lt;role&gt;/state/     the role's replicated state (RoleContext.statePrefix())
  * baton/nodes/&lt;node&gt;            a live node's presence, bound to its session lease (spread placement)
+ * baton/probes/&lt;node&gt;           host:port at which the other nodes tell a crash of the node's process
+ *                               from silence, bound to its session lease (etcd, leader placement)
  * baton/members/&lt;member&gt;        the member table (value: the member's address)
  * </pre>
  * On the etcd backend with the leader placement, a role's epoch key is its election key instead
@@ -22,6 +24,8 @@ public final class Keys {
   public static final String NODES = "baton/nodes/";
   /** The member table. */
   public static final String MEMBERS = "baton/members/";
+  /** Nodes' probe addresses (etcd backend, leader placement). */
+  public static final String PROBES = "baton/probes/";
 
   private Keys() {
   }
@@ -49,6 +53,11 @@ public final class Keys {
   /** A node's presence key. */
   public static String node(String nodeId) {
     return NODES + nodeId;
+  }
+
+  /** A node's probe address key. */
+  public static String probe(String nodeId) {
+    return PROBES + nodeId;
   }
 
   /** A member's entry in the member table. */

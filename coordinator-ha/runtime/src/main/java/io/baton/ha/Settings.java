@@ -19,8 +19,12 @@ import java.util.Optional;
 record Settings(BatonConfig.Backend backend, Placement placement, RaftNodeOptions raft, Etcd etcd, Members members) {
 
   /** The etcd backend; {@code tls} null for plaintext, {@code user} empty without etcd authentication. */
+  /**
+   * @param probeAddress {@code baton.etcd.probe-address}: {@code host:port}, {@code none}, or empty
+   *                     (derived from the HTTP server's address by {@link #probe})
+   */
   record Etcd(List<String> endpoints, String namespace, Duration leaseTtl, Duration requestTimeout, TlsFiles tls,
-      Optional<String> user, Optional<String> password) {
+      Optional<String> user, Optional<String> password, Optional<String> probeAddress) {
     @Override
     public String toString() { // never the password
       return "Etcd[endpoints=" + endpoints + ", namespace=" + namespace + ", tls=" + (tls != null) + ", user="
@@ -153,8 +157,33 @@ record Settings(BatonConfig.Backend backend, Placement placement, RaftNodeOption
       throw invalid(etcd.user().isPresent() ? "baton.etcd.password" : "baton.etcd.user",
           "baton.etcd.user and baton.etcd.password go together");
     }
+    final Optional<String> probeAddress = etcd.probeAddress().map(String::trim);
+    probeAddress.filter(a -> !a.equals("none")).ifPresent(a -> {
+      try {
+        Peer.parse(config.nodeId() + "=" + a);
+      } catch (IllegalArgumentException e) {
+        throw invalid("baton.etcd.probe-address", a + " is not host:port (or none): " + e.getMessage());
+      }
+    });
     return new Etcd(endpoints, etcd.namespace().orElse("/baton/" + config.clusterName() + "/"), etcd.leaseTtl(),
-        etcd.requestTimeout(), tls, etcd.user(), etcd.password());
+        etcd.requestTimeout(), tls, etcd.user(), etcd.password(), probeAddress);
+  }
+
+  /**
+   * Where the other nodes probe node {@code nodeId} on etcd, or null for none: {@code configured}
+   * ({@code baton.etcd.probe-address}), else the HTTP server's {@code host} and {@code port} when the
+   * host is not a wildcard address (nobody could reach "every address") and the port is fixed.
+   */
+  static Peer probe(String nodeId, Optional<String> configured, String httpHost, int httpPort) {
+    if (configured.isPresent()) {
+      return configured.get().equals("none") ? null : Peer.parse(nodeId + "=" + configured.get());
+    }
+    final String host = httpHost == null ? "" : httpHost.trim();
+    if (host.isEmpty() || httpPort <= 0 || host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+      return null;
+    }
+    return new Peer(nodeId, host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host,
+        httpPort);
   }
 
   private static Placement placement(BatonConfig config) {

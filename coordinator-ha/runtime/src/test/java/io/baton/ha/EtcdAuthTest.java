@@ -57,7 +57,7 @@ class EtcdAuthTest {
 
   private static EtcdMetadataStore store(Optional<String> user, Optional<String> password) {
     return Baton.etcdStore(new Settings.Etcd(etcd.endpoints(), "/baton/auth-test/", Duration.ofSeconds(5),
-        Duration.ofSeconds(2), null, user, password));
+        Duration.ofSeconds(2), null, user, password, Optional.empty()));
   }
 
   @Test

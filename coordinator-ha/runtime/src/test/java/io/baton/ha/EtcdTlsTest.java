@@ -50,7 +50,7 @@ class EtcdTlsTest {
 
   private static Settings.Etcd settings(List<String> endpoints, TlsFiles tls) {
     return new Settings.Etcd(endpoints, "/baton/tls-test/", Duration.ofSeconds(5), Duration.ofSeconds(2), tls,
-        Optional.empty(), Optional.empty());
+        Optional.empty(), Optional.empty(), Optional.empty());
   }
 
   private static TlsFiles client(TestCertificates.Authority issuer, String name) {

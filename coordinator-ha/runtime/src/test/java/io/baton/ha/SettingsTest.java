@@ -102,11 +102,26 @@ class SettingsTest {
       "baton.backend=etcd;baton.etcd.endpoints=https://e:2379               | baton.etcd.endpoints|needs baton.etcd.tls",
       "baton.backend=etcd;baton.etcd.endpoints=http://e:2379;baton.etcd.tls.ca=/c | baton.etcd.tls.certificate|required",
       "baton.backend=etcd;baton.etcd.endpoints=http://e:2379;baton.etcd.user=baton | baton.etcd.password|go together",
+      "baton.backend=etcd;baton.etcd.endpoints=http://e:2379;baton.etcd.probe-address=10.0.0.1 | baton.etcd.probe-address|host:port (or none)",
   })
   void anInvalidValueIsRefusedWithAnErrorNamingThePropertyAndWhatItAccepts(String change, String property,
       String accepts) {
     assertThatThrownBy(() -> settings(with(change.trim().replace("\"", ""))))
         .satisfies(e -> assertThat(messages(e)).contains(property.trim()).contains(accepts == null ? "" : accepts.trim()));
+  }
+
+  @Test
+  void theEtcdProbeAddressIsTheConfiguredOneElseTheHttpServersUnlessThatIsAWildcard() {
+    assertThat(settings(with("baton.backend=etcd;baton.etcd.endpoints=http://e:2379;baton.etcd.probe-address=none"))
+        .etcd().probeAddress()).contains("none");
+    assertThat(Settings.probe("n1", Optional.of("10.1.2.3:8080"), "0.0.0.0", 9000).address()).isEqualTo("10.1.2.3:8080");
+    assertThat(Settings.probe("n1", Optional.of("none"), "10.1.2.3", 8080)).isNull();
+    assertThat(Settings.probe("n1", Optional.empty(), "10.1.2.3", 8080).address()).isEqualTo("10.1.2.3:8080");
+    assertThat(Settings.probe("n1", Optional.empty(), "[::1]", 8080).address()).isEqualTo("[::1]:8080");
+    for (String wildcard : new String[] {"0.0.0.0", "::", "[::]", ""}) {
+      assertThat(Settings.probe("n1", Optional.empty(), wildcard, 8080)).as("host '%s'", wildcard).isNull();
+    }
+    assertThat(Settings.probe("n1", Optional.empty(), "10.1.2.3", 0)).as("a random port").isNull();
   }
 
   @Test
