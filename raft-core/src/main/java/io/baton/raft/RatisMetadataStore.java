@@ -158,6 +158,18 @@ final class RatisMetadataStore implements MetadataStore {
     }
   }
 
+  /**
+   * Closes replaced clients. Closing a Ratis client waits for each of its gRPC channels to
+   * terminate (up to 3 s + 2 s each), and {@link #replace} runs in a request's completion, often on
+   * the JDK's one shared timer thread of {@code orTimeout}: closing there would hold up every other
+   * request's timeout in the process meanwhile.
+   */
+  private static final java.util.concurrent.Executor CLOSER = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+    final Thread t = new Thread(r, "baton-raft-client-close");
+    t.setDaemon(true);
+    return t;
+  });
+
   /** Replaces {@code failed} with a fresh client, unless that was done already or we are closed. */
   private void replace(RaftClient failed, RuntimeException why) {
     if (closed) {
@@ -166,9 +178,9 @@ final class RatisMetadataStore implements MetadataStore {
     final RaftClient fresh = clientFactory.get();
     if (client.compareAndSet(failed, fresh)) {
       LOG.info("{}: replacing Raft client {} with {} after: {}", name, failed.getId(), fresh.getId(), why.getMessage());
-      closeQuietly(failed);
+      CLOSER.execute(() -> closeQuietly(failed));
     } else {
-      closeQuietly(fresh);
+      closeQuietly(fresh); // never used: no channel to wait for
     }
     if (closed) {
       closeQuietly(client.get());
