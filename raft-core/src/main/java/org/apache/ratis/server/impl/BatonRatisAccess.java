@@ -84,6 +84,17 @@ public final class BatonRatisAccess {
   }
 
   /**
+   * For a leader: per follower id, its match index (the last log index this leader knows the
+   * follower has). Empty when not leader.
+   */
+  public static Map<String, Long> matchIndexes(RaftServer.Division d) {
+    final Map<String, Long> matched = new HashMap<>();
+    impl(d).flatMap(i -> i.getRole().getLeaderState()).ifPresent(leader -> leader.getLogAppenders().forEach(a ->
+        matched.put(a.getFollower().getId().toString(), a.getFollower().getMatchIndex())));
+    return matched;
+  }
+
+  /**
    * For a leader: per follower id, how many milliseconds ago this leader <em>sent</em> the newest
    * AppendEntries (or heartbeat) the follower has answered. Empty when not leader.
    */
