@@ -18,8 +18,9 @@ import java.util.Optional;
  */
 record Settings(BatonConfig.Backend backend, Placement placement, RaftNodeOptions raft, Etcd etcd, Members members) {
 
-  /** The etcd backend; {@code tls} null for plaintext, {@code user} empty without etcd authentication. */
   /**
+   * The etcd backend; {@code tls} null for plaintext, {@code user} empty without etcd authentication.
+   *
    * @param probeAddress {@code baton.etcd.probe-address}: {@code host:port}, {@code none}, or empty
    *                     (derived from the HTTP server's address by {@link #probe})
    */
