@@ -1,10 +1,15 @@
 package io.baton.example;
 
+import io.baton.ha.grpc.BatonGrpc;
+import io.baton.ha.grpc.TransferRoleRequest;
 import io.baton.testkit.Dirs;
 import io.baton.testkit.ServiceNodes;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -12,14 +17,22 @@ import java.util.concurrent.TimeUnit;
 /**
  * Builds the JDK 25 AOT cache (JEP 483/514) of the example service with a training run: a 3-node
  * cluster on loopback, node n1 recording with {@code -XX:AOTCacheOutput}. Once every role is
- * active somewhere and n1 has answered its status and health endpoints, n1 is stopped gracefully
- * (SIGTERM: it hands over its roles, which trains that path too) and the JVM writes the cache as it
- * exits. Run it with the JDK that will use the cache, and the same application path: a cache from
- * another JDK or for another class path is ignored by the JVM.
+ * active somewhere and n1 has answered its status and health endpoints, the roles move the ways a
+ * takeover moves them, so that n1 loads and profiles those paths before the first real takeover
+ * needs them (the classes of an election, of a new leader's start and claim, of a handover, found
+ * in the cache instead of the jars): transferred to n1 (it is elected on request and claims them),
+ * transferred away from n1 (it hands them over), taken over after a kill -9 of their node (n1 sees
+ * the crash and votes or is elected), transferred to n1 again. Then n1 is stopped gracefully
+ * (SIGTERM: it hands its roles over) and the JVM writes the cache as it exits. Run it with the JDK
+ * that will use the cache, and the same application path: a cache from another JDK or for another
+ * class path is ignored by the JVM.
  *
  * <p>Arguments: {@code --app quarkus-run.jar --java PATH --output app.aot}.
  */
 public final class AotTraining {
+  private static final List<String> ROLES = List.of("rootcoord", "querycoord");
+  private static final Duration AGREE = Duration.ofSeconds(60);
+
   private AotTraining() {
   }
 
@@ -53,6 +66,13 @@ public final class AotTraining {
         }
         Thread.sleep(50);
       }
+      moveTo(nodes, "n1");
+      moveTo(nodes, "n2");
+      nodes.stop("n2", false); // kill -9: the crash path
+      nodes.awaitExit("n2");
+      nodes.awaitAgreedActive(ROLES, AGREE);
+      nodes.start("n2");
+      moveTo(nodes, "n1");
       nodes.stop("n1", true);
       if (!nodes.process("n1").waitFor(60, TimeUnit.SECONDS)) {
         throw new IllegalStateException("n1 did not exit within 60 s; logs are in " + dir);
@@ -65,6 +85,29 @@ public final class AotTraining {
           (System.nanoTime() - started) / 1e9);
     } finally {
       Dirs.deleteRecursively(dir);
+    }
+  }
+
+  /** Asks the active node to transfer the roles to {@code target} and waits until every node names it. */
+  private static void moveTo(ServiceNodes nodes, String target) throws InterruptedException {
+    final String active = nodes.awaitAgreedActive(ROLES, AGREE).get(ROLES.get(0)).getString("node");
+    if (!active.equals(target)) {
+      final ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", nodes.httpPort(active))
+          .usePlaintext().build();
+      try {
+        BatonGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+            .transferRole(TransferRoleRequest.newBuilder().setRole(ROLES.get(0)).setTarget(target).build());
+      } finally {
+        channel.shutdownNow();
+      }
+    }
+    final long deadline = System.nanoTime() + AGREE.toNanos();
+    while (!nodes.awaitAgreedActive(ROLES, AGREE).values().stream().allMatch(s -> s.getString("node").equals(target))) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("the roles did not move to " + target + " within " + AGREE.toSeconds()
+            + " s; logs are in " + nodes.dir());
+      }
+      Thread.sleep(20);
     }
   }
 

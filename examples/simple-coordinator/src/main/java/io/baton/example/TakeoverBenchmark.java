@@ -50,6 +50,9 @@ import java.util.regex.Pattern;
  */
 public final class TakeoverBenchmark {
   private static final String ROLE = "rootcoord";
+  private static final double IDLE_CORES = 0.1;
+  private static final Duration IDLE_WINDOW = Duration.ofMillis(500);
+  private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(20);
   private static final List<String> ALL_CASES = List.of("kill", "term", "transfer", "pause", "stress", "spread-kill",
       "spread-term", "etcd-kill", "etcd-term");
   private static final Pattern LOG_TIME = Pattern.compile("^(\\d\\d:\\d\\d:\\d\\d\\.\\d\\d\\d) ");
@@ -221,6 +224,7 @@ public final class TakeoverBenchmark {
   /** One kill, term or transfer round: the takeover in ms, from the action to the new onActive returned. */
   private long round(String c, ServiceNodes nodes, int round, Map<String, Long> phase) throws Exception {
     final Map<String, JsonObject> agreed = awaitAgreed(nodes, 60);
+    settle(nodes);
     final String victim = agreed.get(ROLE).getString("node");
     final long oldEpoch = epochOf(agreed.get(ROLE));
     final String target = nodes.ids().stream().filter(id -> !id.equals(victim)).findFirst().orElseThrow();
@@ -255,6 +259,22 @@ public final class TakeoverBenchmark {
     return ms;
   }
 
+  /**
+   * Waits until every node is idle again: a node restarted by the previous round is ready long
+   * before its JIT compiler has finished, and on two cores that compiling would be timed as part of
+   * the next takeover. A node counts as idle below {@link #IDLE_CORES} cores over {@link #IDLE_WINDOW};
+   * one that is not after {@link #IDLE_TIMEOUT} is noted and the round goes on.
+   */
+  private void settle(ServiceNodes nodes) throws IOException, InterruptedException {
+    for (String id : nodes.ids()) {
+      final double used = nodes.awaitQuiet(id, IDLE_CORES, IDLE_WINDOW, IDLE_TIMEOUT);
+      if (used >= IDLE_CORES) {
+        say(String.format(Locale.ROOT, "node %s still used %.2f cores after %d s; the round starts anyway", id, used,
+            IDLE_TIMEOUT.toSeconds()));
+      }
+    }
+  }
+
   private static JsonObject epochRole(JsonObject status) {
     return status.getJsonObject("roles").getJsonObject(ROLE);
   }
@@ -285,7 +305,9 @@ public final class TakeoverBenchmark {
           }
         }
       }
-      Thread.sleep(5);
+      // the time is the node's own stamp: polling more often would not make it more precise, only
+      // take CPU from the nodes while they take over (every 5 ms cost about 400 status calls/s)
+      Thread.sleep(100);
     }
     throw new IllegalStateException("no takeover from " + victim + " within 30 s; node logs are in " + root);
   }
