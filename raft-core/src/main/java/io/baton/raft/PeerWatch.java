@@ -8,6 +8,7 @@ import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +40,7 @@ public final class PeerWatch implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PeerWatch.class);
   private static final long RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
   private static final long CONNECT_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(1);
-  private static final long REFRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private static final Duration REFRESH = Duration.ofSeconds(1);
 
   private final String self;
   private final Supplier<List<Peer>> peers;
@@ -47,6 +48,8 @@ public final class PeerWatch implements AutoCloseable {
   private final Selector selector;
   private final Thread thread;
   private final Map<String, Watched> watched = new HashMap<>();
+  private final long refreshNanos;
+  private volatile boolean refreshRequested;
   private volatile boolean closed;
 
   /** One peer: its address, its connection (or none), and whether its death was reported. */
@@ -65,10 +68,16 @@ public final class PeerWatch implements AutoCloseable {
 
   /**
    * @param self  this node's id (never watched)
-   * @param peers the peers to watch (asked again every second)
+   * @param peers the peers to watch (asked again every second, and at once after {@link #refreshNow()})
    * @param gone  told, on the watch's thread, the id of a peer whose process is gone; once per death
    */
   public PeerWatch(String self, Supplier<List<Peer>> peers, Consumer<String> gone) throws IOException {
+    this(self, peers, gone, REFRESH);
+  }
+
+  /** Package-private for tests: {@code refresh} is how often {@code peers} is asked again. */
+  PeerWatch(String self, Supplier<List<Peer>> peers, Consumer<String> gone, Duration refresh) throws IOException {
+    this.refreshNanos = refresh.toNanos();
     this.self = Objects.requireNonNull(self, "self");
     this.peers = Objects.requireNonNull(peers, "peers");
     this.gone = Objects.requireNonNull(gone, "gone");
@@ -81,15 +90,27 @@ public final class PeerWatch implements AutoCloseable {
     thread.start();
   }
 
+  /**
+   * Asks the peer list again now rather than at the next periodic refresh: a caller whose list just
+   * changed (a new active to watch) calls this, so that the new peer is connected to within
+   * milliseconds. Until this watch has connected to a peer, its death cannot be told from a peer
+   * that has not started, and is left to the timeouts.
+   */
+  public void refreshNow() {
+    refreshRequested = true;
+    selector.wakeup();
+  }
+
   private void run() {
     final ByteBuffer sink = ByteBuffer.allocate(4096);
     long nextRefresh = 0;
     try {
       while (!closed) {
         final long now = System.nanoTime();
-        if (now - nextRefresh >= 0) {
+        if (now - nextRefresh >= 0 || refreshRequested) {
+          refreshRequested = false;
           refresh();
-          nextRefresh = now + REFRESH_NANOS;
+          nextRefresh = now + refreshNanos;
         }
         for (Watched w : watched.values()) {
           if (w.channel == null && now - w.nextAttempt >= 0) {

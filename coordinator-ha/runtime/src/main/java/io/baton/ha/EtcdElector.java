@@ -88,6 +88,10 @@ public final class EtcdElector implements Elector {
   private final java.util.Set<String> deleting = new java.util.HashSet<>();
   private boolean readInFlight;
   private final FailureRun readFailures = new FailureRun(LOG);
+  private final FailureRun probeReadFailures = new FailureRun(LOG);
+  /** Loop-thread state: a read of the probe addresses in flight, and the other leaders' sessions it was read for. */
+  private boolean probeReadInFlight;
+  private java.util.Set<Long> probedSessions = java.util.Set.of();
   /**
    * The highest etcd revision a read of the elections was served at, and since when reads come
    * from a member behind it (0: they do not). Loop only.
@@ -99,7 +103,7 @@ public final class EtcdElector implements Elector {
   private final Peer probe;
   /** Per node, from the last read: where to probe it. */
   private volatile Map<String, Peer> probes = Map.of();
-  private PeerWatch crashWatch;
+  private volatile PeerWatch crashWatch;
 
   /**
    * @param prefix      the elections' prefix: role {@code r} is election {@code <prefix>/r}
@@ -241,10 +245,7 @@ public final class EtcdElector implements Elector {
     for (String role : roles) {
       elections.put(role, store.range(electionOf(role) + "/", ReadConsistency.STALE));
     }
-    final CompletableFuture<ReadResult> probeRead = store.range(Keys.PROBES, ReadConsistency.STALE);
-    final List<CompletableFuture<ReadResult>> reads = new java.util.ArrayList<>(elections.values());
-    reads.add(probeRead);
-    CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> loop.run(() -> {
+    CompletableFuture.allOf(elections.values().toArray(CompletableFuture[]::new)).whenComplete((v, e) -> loop.run(() -> {
       readInFlight = false;
       if (e != null) {
         readFailures.failed("node " + nodeId + ": reading the elections from etcd (the leader view is stale"
@@ -270,8 +271,40 @@ public final class EtcdElector implements Elector {
         campaign(role);
       });
       leaders = Map.copyOf(seen);
-      probes = probesOf(probeRead.join());
+      readProbesIfNeeded();
       moves.check(clock.nanoTime(), this::confirmedLeader);
+    }));
+  }
+
+  /**
+   * Reads the probe addresses when another node's session leads now that was not probed before (a
+   * new active, or the same node restarted), or a leading node's address is not known yet (its
+   * session's probe key may land just after its candidacy), and then has the crash watch connect
+   * to the leaders at once: a leader's crash can only be told from a node that has not started
+   * once its probe was connected, and the watch's own refresh comes only every second. While the
+   * same sessions lead, nothing is read.
+   */
+  private void readProbesIfNeeded() {
+    final List<KeyValue> others = leaders.values().stream().filter(kv -> !kv.valueAsString().equals(nodeId)).toList();
+    final java.util.Set<Long> sessions = others.stream().map(KeyValue::leaseId)
+        .collect(java.util.stream.Collectors.toUnmodifiableSet());
+    final PeerWatch watch = crashWatch;
+    if (probeReadInFlight || watch == null || (sessions.equals(probedSessions)
+        && others.stream().allMatch(kv -> probes.containsKey(kv.valueAsString())))) {
+      return;
+    }
+    probeReadInFlight = true;
+    store.range(Keys.PROBES, ReadConsistency.STALE).whenComplete((r, e) -> loop.run(() -> {
+      probeReadInFlight = false;
+      if (e != null) {
+        probeReadFailures.failed("node " + nodeId + ": reading the active nodes' probe addresses from etcd (a crash"
+            + " of a new active is detected by its lease expiry meanwhile)", e);
+        return;
+      }
+      probeReadFailures.succeeded("node " + nodeId + ": the active nodes' probe addresses are read again");
+      probes = probesOf(r);
+      probedSessions = sessions;
+      watch.refreshNow();
     }));
   }
 
