@@ -22,11 +22,17 @@ final class ChangeWake implements AutoCloseable {
   private final String node;
   private final String prefix;
   private final Predicate<String> relevant;
-  private final Runnable wake;
+  private final java.util.function.LongConsumer wake;
   private volatile boolean closed;
   private volatile Watch watch;
 
   ChangeWake(MetadataStore store, String node, String prefix, Predicate<String> relevant, Runnable wake) {
+    this(store, node, prefix, relevant, revision -> wake.run());
+  }
+
+  /** @param wake told the revision of each relevant change (a read older than it has not seen the change yet) */
+  ChangeWake(MetadataStore store, String node, String prefix, Predicate<String> relevant,
+      java.util.function.LongConsumer wake) {
     this.store = store;
     this.node = node;
     this.prefix = prefix;
@@ -43,7 +49,7 @@ final class ChangeWake implements AutoCloseable {
         @Override
         public void onEvent(WatchEvent event) {
           if (relevant.test(event.key())) {
-            wake.run();
+            wake.accept(event.revision());
           }
         }
 

@@ -89,6 +89,12 @@ public final class EtcdElector implements Elector {
   private boolean readInFlight;
   private final FailureRun readFailures = new FailureRun(LOG);
   private final FailureRun probeReadFailures = new FailureRun(LOG);
+  private static final int MAX_REREADS = 3;
+  /** The newest revision a watch event woke this node for. */
+  private final java.util.concurrent.atomic.AtomicLong changedAt = new java.util.concurrent.atomic.AtomicLong();
+  /** Loop-thread state: immediate re-reads made since a read last reached {@link #changedAt}. */
+  private int rereads;
+  private volatile Runnable wake;
   /** Loop-thread state: a read of the probe addresses in flight, and the other leaders' sessions it was read for. */
   private boolean probeReadInFlight;
   private java.util.Set<Long> probedSessions = java.util.Set.of();
@@ -153,7 +159,11 @@ public final class EtcdElector implements Elector {
   public void start(Executor loopThread, Runnable wake) {
     loop.start(loopThread);
     session.start(loopThread);
-    changes = new ChangeWake(store, nodeId, prefix + "/", key -> true, wake);
+    this.wake = wake;
+    changes = new ChangeWake(store, nodeId, prefix + "/", key -> true, revision -> {
+      changedAt.accumulateAndGet(revision, Math::max);
+      wake.run();
+    });
     changes.start();
     try {
       crashWatch = new PeerWatch(nodeId, this::leadersToProbe, gone -> loop.run(() -> crashed(gone)));
@@ -253,7 +263,9 @@ public final class EtcdElector implements Elector {
         return;
       }
       readFailures.succeeded("node " + nodeId + ": etcd answers again");
-      if (behind(elections.values().stream().mapToLong(r -> r.join().revision()).min().orElse(readRevision))) {
+      final long readAt = elections.values().stream().mapToLong(r -> r.join().revision()).min().orElse(readRevision);
+      rereadIfOlderThanTheChange(readAt);
+      if (behind(readAt)) {
         return;
       }
       final Map<String, KeyValue> seen = new java.util.HashMap<>();
@@ -306,6 +318,22 @@ public final class EtcdElector implements Elector {
       probedSessions = sessions;
       watch.refreshNow();
     }));
+  }
+
+  /**
+   * A watch woke this node for a change at a revision that the read it made then did not reach
+   * yet: the read went to an etcd member that had not applied that change (a serializable read is
+   * served by any member, and the watch by another). Reads again at once rather than at the next
+   * periodic check (a resigned active's successor took up to one check interval more), at most
+   * {@link #MAX_REREADS} times per change, so that a member far behind costs periodic reads only.
+   */
+  private void rereadIfOlderThanTheChange(long readAt) {
+    if (readAt >= changedAt.get()) {
+      rereads = 0;
+    } else if (rereads < MAX_REREADS && wake != null) {
+      rereads++;
+      wake.run();
+    }
   }
 
   /** The probe addresses in {@code read}; one that does not parse is left out (and logged at DEBUG). */

@@ -67,11 +67,18 @@ class EtcdElectorReadTest {
   }
 
   private EtcdElector elector(MetadataStore store, String node) {
-    final EtcdElector e = new EtcdElector(store, node, "election", List.of(ROLE), TTL, Duration.ofSeconds(5),
+    return elector(store, node, TTL, false);
+  }
+
+  /** With {@code tickOnWake}, a wake ticks the elector (as the role manager's check does); otherwise only the test ticks it. */
+  private EtcdElector elector(MetadataStore store, String node, Duration ttl, boolean tickOnWake) {
+    final EtcdElector e = new EtcdElector(store, node, "election", List.of(ROLE), ttl, Duration.ofSeconds(5),
         MonotonicClock.SYSTEM);
     final ExecutorService loop = Executors.newSingleThreadExecutor();
     loops.add(loop);
-    e.start(loop, () -> { });
+    final ExecutorService checks = Executors.newSingleThreadExecutor();
+    loops.add(checks);
+    e.start(loop, tickOnWake ? () -> checks.execute(e::tick) : () -> { });
     return e;
   }
 
@@ -116,11 +123,37 @@ class EtcdElectorReadTest {
     assertThat(b.confirmedEpoch(ROLE)).isZero();
   }
 
-  /** Answers reads of {@code prefix} with {@link #answer} once set, as a member behind the others would. */
+  @Test
+  void aReadThatMissedTheChangeAWatchReportedIsMadeAgainAtOnce() throws Exception {
+    final Duration ttl = Duration.ofSeconds(10); // b is ticked by wakes alone below: its session must outlast the test
+    storeA = store();
+    storeB = store();
+    final Rewinding rewinding = new Rewinding(storeB, "election/" + ROLE + "/");
+    a = elector(storeA, "a", ttl, false);
+    awaitEpoch(a, "a leads");
+    b = elector(rewinding, "b", ttl, true);
+    Timing.waitUntil("b campaigned and sees a leading", Duration.ofSeconds(15), () -> {
+      b.tick();
+      return "a".equals(b.activeNode(ROLE)) && rewinding.last != null && rewinding.last.kvs().size() == 2;
+    });
+    rewinding.staleOnce = rewinding.last; // the first read that would show a's key gone shows it still there
+
+    a.close(); // revokes a's session: its key is deleted, and b's watch wakes b
+    a = null;
+    // nothing ticks b now but its wakes: the watch's one, and the re-read that the stale answer calls for
+    Timing.waitUntil("b leads, woken only by the change", Duration.ofSeconds(5), () -> b.confirmedEpoch(ROLE) > 0);
+    assertThat(rewinding.rewound).as("one read was answered from before the change").isEqualTo(1);
+  }
+
+  /**
+   * Answers reads of {@code prefix} with {@link #answer} once set, as a member behind the others
+   * would; or, once, with {@link #staleOnce} in place of the first read that has fewer keys than it.
+   */
   private static final class Rewinding extends ForwardingMetadataStore {
     private final String prefix;
     volatile ReadResult last;
     volatile ReadResult answer;
+    volatile ReadResult staleOnce;
     volatile int rewound;
 
     Rewinding(MetadataStore delegate, String prefix) {
@@ -136,9 +169,16 @@ class EtcdElectorReadTest {
         return CompletableFuture.completedFuture(old);
       }
       return super.range(p, consistency).thenApply(r -> {
-        if (p.equals(prefix)) {
-          last = r;
+        if (!p.equals(prefix)) {
+          return r;
         }
+        final ReadResult before = staleOnce;
+        if (before != null && r.kvs().size() < before.kvs().size()) {
+          staleOnce = null;
+          rewound++;
+          return before;
+        }
+        last = r;
         return r;
       });
     }
