@@ -410,6 +410,9 @@ public final class RoleManager implements AutoCloseable {
     private long waitingEpoch;
     private long waitingSince;
     private long lastWaitLog;
+    /** The epoch whose replica revision is fixed, and that revision (slot executor only). */
+    private long feedTargetEpoch;
+    private long feedTarget;
     /** onActive failures in a row, and when the next activation may start (slot executor only). */
     private int failedActivations;
     private long retryNotBefore;
@@ -452,8 +455,16 @@ public final class RoleManager implements AutoCloseable {
         retryLater(epoch, HOT_FEED_RETRY_NANOS); // the feed is restarted first (its retry is scheduled)
         return;
       }
-      final long applied = localRevision();
+      // the replica's revision is read until it holds the epoch's state, then kept for this epoch:
+      // only the holder of a confirmed epoch writes the role's state, so no change the handler must
+      // see comes after it, while the store's revision goes on moving with every other write (on
+      // etcd a HOT activation chased it from one progress notification to the next)
+      final long applied = epoch == feedTargetEpoch ? feedTarget : localRevision();
       final boolean caughtUp = applied >= elector.activationRevision(spec.name(), epoch);
+      if (caughtUp) {
+        feedTargetEpoch = epoch;
+        feedTarget = applied;
+      }
       if (!caughtUp || (spec.standbyMode() == StandbyMode.HOT && hotWatch != null)) {
         // the replica must hold the state the role lease protects, and a HOT standby's handler
         // must have been handed every state change this replica applied, before onActive
