@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.baton.etcd.EtcdMetadataStore;
 import io.baton.raft.Peer;
+import io.baton.raft.PeerPort;
 import io.baton.store.MonotonicClock;
 import io.baton.testkit.EtcdCluster;
 import io.baton.testkit.Timing;
@@ -12,7 +13,6 @@ import io.etcd.jetcd.Client;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -50,45 +50,10 @@ class EtcdCrashProbeTest {
     }
   }
 
-  /** A port that accepts and keeps what it accepted, until closed (the active's process, as far as probes see). */
-  private final class ProbePort implements AutoCloseable {
-    final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    final List<Socket> accepted = new CopyOnWriteArrayList<>();
-
-    ProbePort() throws IOException {
-      final Thread t = new Thread(() -> {
-        try {
-          while (true) {
-            accepted.add(server.accept());
-          }
-        } catch (IOException closed) {
-          // closed by the test
-        }
-      }, "probe-port");
-      t.setDaemon(true);
-      t.start();
-      closing.add(this);
-    }
-
-    Peer peer(String node) {
-      return new Peer(node, "127.0.0.1", server.getLocalPort());
-    }
-
-    /** Closes the connections accepted so far (the server stays open). */
-    void dropConnections() throws IOException {
-      // one by one: a clear() after the loop also dropped a connection accepted meanwhile (the
-      // watch reconnects within microseconds), and a test waiting for a new one waited in vain
-      for (Socket s : accepted) {
-        s.close();
-        accepted.remove(s);
-      }
-    }
-
-    @Override
-    public void close() throws IOException {
-      server.close();
-      dropConnections();
-    }
+  private PeerPort probePort() throws IOException {
+    final PeerPort p = new PeerPort();
+    closing.add(p);
+    return p;
   }
 
   private EtcdElector elector(String node, Duration ttl, Peer probe) {
@@ -114,17 +79,17 @@ class EtcdCrashProbeTest {
   }
 
   /** Active a (probed at {@code aPort}) and standby b, which sees a lead and holds a connection to a's probe port. */
-  private record Watched(EtcdElector a, long epochA, ProbePort aPort, EtcdElector b) {}
+  private record Watched(EtcdElector a, long epochA, PeerPort aPort, EtcdElector b) {}
 
   private Watched aWatchedByB() throws IOException {
-    final ProbePort aPort = new ProbePort();
+    final PeerPort aPort = probePort();
     final EtcdElector a = elector("a", LONG_TTL, aPort.peer("a"));
     final long epochA = awaitEpoch(a, "a leads", Duration.ofSeconds(15));
-    final EtcdElector b = elector("b", LONG_TTL, new ProbePort().peer("b"));
+    final EtcdElector b = elector("b", LONG_TTL, probePort().peer("b"));
     Timing.waitUntil("b sees a leading and probes it", Duration.ofSeconds(15), () -> {
       a.tick();
       b.tick();
-      return "a".equals(b.activeNode(ROLE)) && !aPort.accepted.isEmpty();
+      return "a".equals(b.activeNode(ROLE)) && aPort.isConnected();
     });
     return new Watched(a, epochA, aPort, b);
   }
@@ -134,7 +99,7 @@ class EtcdCrashProbeTest {
     final Watched w = aWatchedByB();
     final EtcdElector a = w.a();
     final EtcdElector b = w.b();
-    final ProbePort aPort = w.aPort();
+    final PeerPort aPort = w.aPort();
     final long epochA = w.epochA();
 
     a.tick(); // its last keep-alive: from now on a's process is gone
@@ -152,11 +117,11 @@ class EtcdCrashProbeTest {
     final Watched w = aWatchedByB();
     final EtcdElector a = w.a();
     final EtcdElector b = w.b();
-    final ProbePort aPort = w.aPort();
+    final PeerPort aPort = w.aPort();
     final long epochA = w.epochA();
 
     aPort.dropConnections(); // a closes an idle connection: the probe reconnects and is accepted
-    Timing.waitUntil("b probes a again", Duration.ofSeconds(10), () -> !aPort.accepted.isEmpty());
+    Timing.waitUntil("b probes a again", Duration.ofSeconds(10), aPort::isConnected);
     final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
     while (System.nanoTime() < until) {
       a.tick();
@@ -176,7 +141,7 @@ class EtcdCrashProbeTest {
     final Duration ttl = Duration.ofSeconds(4);
     final EtcdElector a = elector("a", ttl, new Peer("a", "127.0.0.1", closedPort));
     final long epochA = awaitEpoch(a, "a leads", Duration.ofSeconds(15));
-    final EtcdElector b = elector("b", ttl, new ProbePort().peer("b"));
+    final EtcdElector b = elector("b", ttl, probePort().peer("b"));
     Timing.waitUntil("b sees a leading", Duration.ofSeconds(15), () -> {
       a.tick();
       b.tick();
