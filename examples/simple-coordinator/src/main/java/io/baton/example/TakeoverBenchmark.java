@@ -43,7 +43,10 @@ import java.util.regex.Pattern;
  * and stops every process it started.
  *
  * <p>Arguments: {@code --app JAR [--rounds N] [--pauses N] [--cases a,b,...] [--java PATH]
- * [--aot-cache FILE] [--property k=v] [--stress-seconds N] [--keep] [--results DIR]}; with {@code --results}
+ * [--aot-cache FILE] [--property k=v] [--stress-seconds N] [--rolling] [--keep] [--results DIR]}; with
+ * {@code --rolling} a round starts as soon as every node is ready, as a Kubernetes rolling update goes on
+ * to the next pod, rather than once every node is idle (a restarted JVM's compiler is busy for seconds
+ * after it is ready); with {@code --results}
  * it leaves {@code takeover.tsv} (every round's time), {@code takeover-notes.txt} (phases, pauses,
  * failed rounds) and facts about the run in {@code meta.tsv} there; cases: {@code kill, term,
  * transfer, pause, stress, spread-kill, spread-term, etcd-kill, etcd-term} (all by default).
@@ -66,6 +69,8 @@ public final class TakeoverBenchmark {
   private final List<String> jvmOptions;
   private final Map<String, List<Long>> results = new LinkedHashMap<>();
   private final List<String> notes = new ArrayList<>();
+  /** Rounds start once every node is ready, not once every node is idle too (see --rolling). */
+  private boolean rolling;
   private int roundsDone;
   private int roundsPlanned;
 
@@ -85,6 +90,7 @@ public final class TakeoverBenchmark {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     final List<String> jvm = new ArrayList<>();
     boolean keep = false;
+    boolean rolling = false;
     Path results = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -103,11 +109,12 @@ public final class TakeoverBenchmark {
         case "--java" -> java = args[++i];
         case "--aot-cache" -> jvm.add("-XX:AOTCache=" + args[++i]);
         case "--keep" -> keep = true;
+        case "--rolling" -> rolling = true;
         case "--property" -> EXTRA.add(args[++i]);
         case "--results" -> results = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (use --app JAR, --rounds N,"
             + " --pauses N, --stress-seconds N, --cases " + String.join(",", ALL_CASES) + ", --java PATH, --aot-cache FILE,"
-            + " --keep, --results DIR)");
+            + " --rolling, --keep, --results DIR)");
       }
     }
     if (!Files.isRegularFile(app)) {
@@ -120,6 +127,7 @@ public final class TakeoverBenchmark {
     final Path root = Files.createTempDirectory("baton-bench-takeover-");
     final TakeoverBenchmark bench = new TakeoverBenchmark(app, root, java, jvm);
     bench.stressSeconds = stressSeconds;
+    bench.rolling = rolling;
     final int perCase = rounds;
     bench.roundsPlanned = cases.stream().mapToInt(c -> c.equals("pause") ? 3 : c.equals("stress") ? 1 : perCase).sum();
     System.out.printf("Takeover benchmark: cases %s, %d rounds each, %d pauses of 100 and 200 ms; %d cores, load %s;"
@@ -266,6 +274,9 @@ public final class TakeoverBenchmark {
    * one that is not after {@link #IDLE_TIMEOUT} is noted and the round goes on.
    */
   private void settle(ServiceNodes nodes) throws IOException, InterruptedException {
+    if (rolling) {
+      return;
+    }
     for (String id : nodes.ids()) {
       final double used = nodes.awaitQuiet(id, IDLE_CORES, IDLE_WINDOW, IDLE_TIMEOUT);
       if (used >= IDLE_CORES) {
