@@ -282,6 +282,15 @@ public final class EtcdElector implements Elector {
         }
         campaign(role);
       });
+      seen.forEach((role, kv) -> {
+        final Candidacy c = mine.get(role);
+        final KeyValue before = leaders.get(role);
+        if (c != null && c.revision() > 0 && kv.createRevision() == c.revision()
+            && (before == null || before.createRevision() != c.revision())) {
+          LOG.info("node {} role={} epoch={}: leads election {} (its key is the oldest, read at revision {})", nodeId,
+              role, c.revision(), electionOf(role), readAt);
+        }
+      });
       leaders = Map.copyOf(seen);
       readProbesIfNeeded();
       moves.check(clock.nanoTime(), this::confirmedLeader);

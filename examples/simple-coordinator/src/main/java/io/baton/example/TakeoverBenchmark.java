@@ -463,9 +463,11 @@ public final class TakeoverBenchmark {
     final long t0 = p.get("t0");
     final LocalTime kill = LocalTime.ofInstant(Instant.ofEpochMilli(t0), ZoneId.systemDefault());
     final Map<String, String> marks = new LinkedHashMap<>();
-    marks.put("detected", "process is gone|expired|resigning|lease gone");
-    marks.put("elected", "became leader|took the role lease|campaigning");
-    marks.put("claimed", "claimed as leader|took the role lease|campaigning");
+    // Ratis: the peer watch or the lease, the Raft election, the role claim; etcd: the crash probe (when this
+    // node is the standby that saw it) or the session's end, then this node's key leads the election (its claim)
+    marks.put("detected", "process is gone|process of node \\S+, active for .*, is gone|expired|resigning|lease gone");
+    marks.put("elected", "became leader|took the role lease|leads election");
+    marks.put("claimed", "claimed as leader|took the role lease|leads election");
     marks.put("active", "role=" + ROLE + " epoch=\\d+: active");
     final StringBuilder out = new StringBuilder(c + ", median round (" + times.get(median) + " ms, new active " + node
         + "): ");
