@@ -234,6 +234,20 @@ public final class EtcdElector implements Elector {
     return leader == null ? null : leader.valueAsString();
   }
 
+  /** Whether every role is led by the same key (the same candidacy) in both views. */
+  private static boolean sameLeaders(Map<String, KeyValue> a, Map<String, KeyValue> b) {
+    if (!a.keySet().equals(b.keySet())) {
+      return false;
+    }
+    for (Map.Entry<String, KeyValue> e : a.entrySet()) {
+      final KeyValue other = b.get(e.getKey());
+      if (e.getValue().createRevision() != other.createRevision() || !e.getValue().key().equals(other.key())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private String confirmedLeader(String role) {
     final String leader = activeNode(role);
     return nodeId.equals(leader) && confirmedEpoch(role) == 0 ? null : leader;
@@ -291,9 +305,15 @@ public final class EtcdElector implements Elector {
               role, c.revision(), electionOf(role), readAt);
         }
       });
+      final boolean changed = !sameLeaders(leaders, seen);
       leaders = Map.copyOf(seen);
       readProbesIfNeeded();
       moves.check(clock.nanoTime(), this::confirmedLeader);
+      if (changed && wake != null) {
+        // the role check that started this read ran on the old view: check again now rather than
+        // one check interval later (half of it on average: 50 ms at a 2 s TTL, on every takeover)
+        wake.run();
+      }
     }));
   }
 

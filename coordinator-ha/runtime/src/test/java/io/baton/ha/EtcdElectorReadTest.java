@@ -20,6 +20,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -72,13 +74,19 @@ class EtcdElectorReadTest {
 
   /** With {@code tickOnWake}, a wake ticks the elector (as the role manager's check does); otherwise only the test ticks it. */
   private EtcdElector elector(MetadataStore store, String node, Duration ttl, boolean tickOnWake) {
+    final ExecutorService checks = Executors.newSingleThreadExecutor();
+    loops.add(checks);
+    final AtomicReference<EtcdElector> self = new AtomicReference<>();
+    self.set(elector(store, node, ttl, tickOnWake ? () -> checks.execute(() -> self.get().tick()) : () -> { }));
+    return self.get();
+  }
+
+  private EtcdElector elector(MetadataStore store, String node, Duration ttl, Runnable wake) {
     final EtcdElector e = new EtcdElector(store, node, "election", List.of(ROLE), ttl, Duration.ofSeconds(5),
         MonotonicClock.SYSTEM);
     final ExecutorService loop = Executors.newSingleThreadExecutor();
     loops.add(loop);
-    final ExecutorService checks = Executors.newSingleThreadExecutor();
-    loops.add(checks);
-    e.start(loop, tickOnWake ? () -> checks.execute(e::tick) : () -> { });
+    e.start(loop, wake);
     return e;
   }
 
@@ -143,6 +151,35 @@ class EtcdElectorReadTest {
     // nothing ticks b now but its wakes: the watch's one, and the re-read that the stale answer calls for
     Timing.waitUntil("b leads, woken only by the change", Duration.ofSeconds(5), () -> b.confirmedEpoch(ROLE) > 0);
     assertThat(rewinding.rewound).as("one read was answered from before the change").isEqualTo(1);
+  }
+
+  @Test
+  void aReadThatShowsANewLeaderWakesTheRoleCheckAtOnce() throws Exception {
+    storeA = store();
+    storeB = store();
+    a = elector(storeA, "a");
+    awaitEpoch(a, "a leads");
+    // the role manager's check (the wake) must run again once the read shows b leading: a check
+    // that ran before it saw the old view, and the next periodic one is up to an interval away
+    final AtomicReference<EtcdElector> bRef = new AtomicReference<>();
+    final AtomicInteger wokenSeeingBLead = new AtomicInteger();
+    b = elector(storeB, "b", TTL, () -> {
+      final EtcdElector e = bRef.get();
+      if (e != null && e.confirmedEpoch(ROLE) > 0) {
+        wokenSeeingBLead.incrementAndGet();
+      }
+    });
+    bRef.set(b);
+    Timing.waitUntil("b campaigned and sees a leading", Duration.ofSeconds(15), () -> {
+      b.tick();
+      return "a".equals(b.activeNode(ROLE));
+    });
+
+    a.close(); // revokes a's session: its key is gone, b's key is the oldest
+    a = null;
+    awaitEpoch(b, "b leads");
+    Timing.waitUntil("b's role check was woken by the read that showed it leading", Duration.ofSeconds(5),
+        () -> wokenSeeingBLead.get() > 0);
   }
 
   /**
