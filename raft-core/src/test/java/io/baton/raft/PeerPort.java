@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * the listening socket is gone (the kernel keeps it until the blocked accept returns), so a watch
  * that reconnects in that window is accepted once more. Closing the connections first, or only
  * those accepted before the close, left that last one open and the "dead" peer alive (a test that
- * waited for the death report then waited in vain, 6 times in 300 under load). {@link #close()}
+ * waited for the death report then waited in vain, 6 to 15 times in 300 under stress-ng --cpu 2). {@link #close()}
  * therefore waits for the accept thread to end before it closes the connections.
  */
 public final class PeerPort implements AutoCloseable {

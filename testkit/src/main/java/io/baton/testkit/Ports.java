@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -57,7 +58,7 @@ public final class Ports {
    *
    * @throws IllegalStateException if it cannot be bound within {@code timeout}
    */
-  public static void awaitReleased(int port, java.time.Duration timeout) {
+  public static void awaitReleased(int port, Duration timeout) {
     final long deadline = System.nanoTime() + timeout.toNanos();
     while (!bindable(port)) {
       if (System.nanoTime() - deadline > 0) {

@@ -130,9 +130,11 @@ public final class TakeoverBenchmark {
     bench.rolling = rolling;
     final int perCase = rounds;
     bench.roundsPlanned = cases.stream().mapToInt(c -> c.equals("pause") ? 3 : c.equals("stress") ? 1 : perCase).sum();
-    System.out.printf("Takeover benchmark: cases %s, %d rounds each, %d pauses of 100 and 200 ms; %d cores, load %s;"
-        + " node logs under %s%n", cases, rounds, pauses, Runtime.getRuntime().availableProcessors(), load(), root);
-    kept.meta("takeover.cases", cases + ", " + rounds + " rounds each");
+    final String roundsStart = rolling ? "once every node is ready (--rolling)" : "once every node is idle";
+    System.out.printf("Takeover benchmark: cases %s, %d rounds each (starting %s), %d pauses of 100 and 200 ms; %d cores,"
+        + " load %s; node logs under %s%n", cases, rounds, roundsStart, pauses, Runtime.getRuntime().availableProcessors(),
+        load(), root);
+    kept.meta("takeover.cases", cases + ", " + rounds + " rounds each, starting " + roundsStart);
     kept.meta("takeover.nodes-jvm", BenchmarkResults.versionOf(java, "-version") + (jvm.isEmpty() ? "" : " " + jvm));
     kept.meta("takeover.load-before", load());
     try {
