@@ -39,6 +39,7 @@ public final class ServiceNodes implements AutoCloseable {
   private java.util.Set<String> bootstrapPeers;
   /** Polls over HTTPS with this client when set (see {@link #https}). */
   private HttpClient https;
+  private boolean rehearse;
 
   /**
    * @param app        the packaged service ({@code quarkus-app/quarkus-run.jar})
@@ -71,6 +72,18 @@ public final class ServiceNodes implements AutoCloseable {
    */
   public ServiceNodes bootstrapPeers(List<String> ids) {
     this.bootstrapPeers = new java.util.LinkedHashSet<>(ids);
+    return this;
+  }
+
+  /**
+   * Whether nodes started from now on run their practice cluster after start-up
+   * ({@code baton.raft.rehearse}, on by default in the service). Off here unless asked for: on a
+   * machine where every node shares a few cores, its seconds of CPU after each start would compete
+   * with the cluster under test; benchmarks and the demo turn it on, as a deployment has it.
+   * A {@code baton.raft.rehearse} among the constructor's properties wins.
+   */
+  public ServiceNodes rehearse(boolean rehearse) {
+    this.rehearse = rehearse;
     return this;
   }
 
@@ -156,6 +169,7 @@ public final class ServiceNodes implements AutoCloseable {
     // over TLS the plaintext port stays closed (insecure-requests=disabled); 0 keeps it off 8080 if a caller opens it
     cmd.addAll(https == null ? List.of("-Dquarkus.http.port=" + httpPorts.get(id))
         : List.of("-Dquarkus.http.ssl-port=" + httpPorts.get(id), "-Dquarkus.http.port=0"));
+    cmd.add("-Dbaton.raft.rehearse=" + rehearse);
     properties.forEach(p -> cmd.add("-D" + p));
     cmd.addAll(List.of("-jar", app.toString()));
     processes.put(id, new ProcessBuilder(cmd).redirectErrorStream(true)

@@ -208,6 +208,16 @@ public interface BatonConfig {
     @WithDefault("false")
     @io.smallrye.config.WithConverter(StrictBooleanConverter.class)
     boolean join();
+
+    /**
+     * After start-up, run a practice cluster in this process once (three throwaway Raft nodes on
+     * free loopback ports, storage in {@code <data-dir>/<node-id>.rehearsal}, deleted afterwards)
+     * whose leadership is handed around a few times, so that the code of a takeover is warm before
+     * this node first takes over. A few seconds of CPU in the background; {@code false} skips it.
+     */
+    @WithDefault("true")
+    @io.smallrye.config.WithConverter(StrictBooleanConverter.class)
+    boolean rehearse();
   }
 
   /** Failure detection of members. */

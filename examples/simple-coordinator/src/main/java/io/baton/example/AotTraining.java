@@ -54,7 +54,7 @@ public final class AotTraining {
     }
     final Path dir = Files.createTempDirectory("baton-aot-training-");
     final long started = System.nanoTime();
-    try (ServiceNodes nodes = new ServiceNodes(app, dir, List.of()).jvm(java, List.of())) {
+    try (ServiceNodes nodes = new ServiceNodes(app, dir, List.of()).rehearse(true).jvm(java, List.of())) {
       Files.deleteIfExists(output);
       nodes.start("n1", List.of("-XX:AOTCacheOutput=" + output));
       nodes.start("n2");

@@ -89,7 +89,7 @@ public final class ClusterDemo {
       properties.addAll(List.of("baton.backend=etcd", "baton.etcd.endpoints=" + String.join(",", etcd.endpoints()),
           "baton.etcd.lease-ttl=" + etcdTtl));
     }
-    final ServiceNodes nodes = new ServiceNodes(app, dir, properties);
+    final ServiceNodes nodes = new ServiceNodes(app, dir, properties).rehearse(true);
     if (java != null) {
       nodes.jvm(java, aotCache == null ? List.of() : List.of("-XX:AOTCache=" + aotCache));
     }

@@ -137,7 +137,7 @@ public final class EtcdApiBenchmark {
         throw new IllegalArgumentException("no application at " + app + ": build it first (./mvnw install -DskipTests)");
       }
       final Path dir = Files.createTempDirectory("baton-bench-etcd-api-");
-      try (ServiceNodes nodes = new ServiceNodes(app, dir, List.of("quarkus.log.level=WARN")).jvm(java, jvm)) {
+      try (ServiceNodes nodes = new ServiceNodes(app, dir, List.of("quarkus.log.level=WARN")).rehearse(true).jvm(java, jvm)) {
         for (String id : nodes.ids()) {
           nodes.start(id);
         }

@@ -87,7 +87,7 @@ public final class RestartBenchmark {
     final List<String> options = setup.aotCache == null ? List.of() : List.of("-XX:AOTCache=" + setup.aotCache);
     final List<Double> started = new ArrayList<>();
     final List<Double> caughtUp = new ArrayList<>();
-    try (ServiceNodes nodes = new ServiceNodes(app, dir, List.of()).jvm(setup.java, options)) {
+    try (ServiceNodes nodes = new ServiceNodes(app, dir, List.of()).rehearse(true).jvm(setup.java, options)) {
       for (String id : nodes.ids()) {
         nodes.start(id);
       }

@@ -180,7 +180,7 @@ public final class TakeoverBenchmark {
           "baton.etcd.lease-ttl=2s"));
     }
     final Path dir = Files.createDirectories(root.resolve(c));
-    final ServiceNodes nodes = new ServiceNodes(app, dir, properties).jvm(javaCommand, jvmOptions);
+    final ServiceNodes nodes = new ServiceNodes(app, dir, properties).rehearse(true).jvm(javaCommand, jvmOptions);
     final Thread reaper = new Thread(nodes::close);
     Runtime.getRuntime().addShutdownHook(reaper);
     try {

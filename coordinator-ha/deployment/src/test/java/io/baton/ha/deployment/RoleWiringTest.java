@@ -25,7 +25,9 @@ class RoleWiringTest {
 
   @RegisterExtension
   static final QuarkusUnitTest APP = TestRoles.singleNodeApp(DATA)
-      .overrideConfigKey("baton.roles.querycoord.standby-mode", "warm");
+      .overrideConfigKey("baton.roles.querycoord.standby-mode", "warm")
+      .setLogRecordPredicate(r -> r.getLoggerName().equals(Baton.class.getName()))
+      .assertLogRecords(RoleWiringTest::rehearsedOnce);
 
   @Inject
   Baton baton;
@@ -57,6 +59,19 @@ class RoleWiringTest {
       }
       Thread.sleep(10);
     }
+  }
+
+  @Test
+  void theNodeRehearsesATakeoverInAPracticeClusterAfterStartUpAndDeletesIt() throws Exception {
+    // baton.raft.rehearse is on by default; its log line is checked once the application stopped (rehearsedOnce)
+    waitUntil("the rehearsal's end", () -> Thread.getAllStackTraces().keySet().stream()
+        .noneMatch(t -> t.getName().equals("baton-rehearsal")));
+    assertThat(java.nio.file.Path.of(DATA, "n1.rehearsal")).doesNotExist();
+  }
+
+  private static void rehearsedOnce(java.util.List<java.util.logging.LogRecord> records) {
+    assertThat(records).filteredOn(r -> r.getMessage().contains("practice cluster")).singleElement()
+        .satisfies(r -> assertThat(r.getMessage()).contains("leader handovers in a practice cluster"));
   }
 
   @Test
