@@ -234,18 +234,27 @@ public final class EtcdElector implements Elector {
     return leader == null ? null : leader.valueAsString();
   }
 
-  /** Whether every role is led by the same key (the same candidacy) in both views. */
-  private static boolean sameLeaders(Map<String, KeyValue> a, Map<String, KeyValue> b) {
-    if (!a.keySet().equals(b.keySet())) {
-      return false;
-    }
-    for (Map.Entry<String, KeyValue> e : a.entrySet()) {
-      final KeyValue other = b.get(e.getKey());
-      if (e.getValue().createRevision() != other.createRevision() || !e.getValue().key().equals(other.key())) {
-        return false;
+  /**
+   * Compares the leaders just read with the last view: logs each role whose election this node has
+   * come to lead, and returns whether any role is led by another key (another candidacy) than before.
+   */
+  private boolean noteNewLeaders(Map<String, KeyValue> seen, long readAt) {
+    boolean changed = !leaders.keySet().equals(seen.keySet());
+    for (Map.Entry<String, KeyValue> e : seen.entrySet()) {
+      final String role = e.getKey();
+      final KeyValue kv = e.getValue();
+      final KeyValue before = leaders.get(role);
+      if (before != null && before.createRevision() == kv.createRevision() && before.key().equals(kv.key())) {
+        continue;
+      }
+      changed = true;
+      final Candidacy c = mine.get(role);
+      if (c != null && c.revision() > 0 && kv.createRevision() == c.revision()) {
+        LOG.info("node {} role={} epoch={}: leads election {} (its key is the oldest, read at revision {})", nodeId,
+            role, c.revision(), electionOf(role), readAt);
       }
     }
-    return true;
+    return changed;
   }
 
   private String confirmedLeader(String role) {
@@ -296,16 +305,7 @@ public final class EtcdElector implements Elector {
         }
         campaign(role);
       });
-      seen.forEach((role, kv) -> {
-        final Candidacy c = mine.get(role);
-        final KeyValue before = leaders.get(role);
-        if (c != null && c.revision() > 0 && kv.createRevision() == c.revision()
-            && (before == null || before.createRevision() != c.revision())) {
-          LOG.info("node {} role={} epoch={}: leads election {} (its key is the oldest, read at revision {})", nodeId,
-              role, c.revision(), electionOf(role), readAt);
-        }
-      });
-      final boolean changed = !sameLeaders(leaders, seen);
+      final boolean changed = noteNewLeaders(seen, readAt);
       leaders = Map.copyOf(seen);
       readProbesIfNeeded();
       moves.check(clock.nanoTime(), this::confirmedLeader);
