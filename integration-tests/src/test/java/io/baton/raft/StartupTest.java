@@ -66,6 +66,31 @@ class StartupTest {
   }
 
   @Test
+  void aCloseDuringTheStartStopsTheServerTheStartCreated() throws Exception {
+    for (int round = 0; round < 5; round++) {
+      final int port = Ports.free();
+      final RaftNode node = new RaftNode(single("c", root.resolve("race-" + round))
+          .peers(List.of(new Peer("n1", "127.0.0.1", port))).build());
+      final java.util.concurrent.CompletableFuture<Void> starting = java.util.concurrent.CompletableFuture.runAsync(() -> {
+        try {
+          node.start();
+        } catch (IllegalStateException closedFirst) { // the close came first: start() refuses a closed node
+          assertThat(closedFirst).hasMessageContaining("CLOSED");
+        }
+      });
+      Thread.sleep(round * 40L); // before, during and after the server's start
+      node.close();
+      starting.get(30, TimeUnit.SECONDS);
+      assertThat(node.state()).isEqualTo(RaftNode.State.CLOSED);
+      assertThat(node.serverAlive()).isFalse();
+      try (ServerSocket free = new ServerSocket()) { // nothing left listening on the Raft port
+        free.setReuseAddress(true);
+        free.bind(new InetSocketAddress("127.0.0.1", port));
+      }
+    }
+  }
+
+  @Test
   void startingTwiceOrAfterCloseIsAnError() {
     final RaftNode node = new RaftNode(single("c", root.resolve("n1")).build());
     node.start();

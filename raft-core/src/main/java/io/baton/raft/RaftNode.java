@@ -97,6 +97,11 @@ public final class RaftNode implements AutoCloseable {
   private final RaftGroupId groupId;
   private final RaftPeerId selfId;
   private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+  /**
+   * Held through {@link #start()} and {@link #close()}: a close on another thread during the start
+   * waits for it, so that it also stops the server the start created (it would find none otherwise).
+   */
+  private final Object lifecycleLock = new Object();
   private final ExecutorService callbacks;
   private final ScheduledExecutorService timer;
   private final LeaseDeadlines deadlines;
@@ -157,6 +162,12 @@ public final class RaftNode implements AutoCloseable {
    * @throws StorageException when the storage directory is unusable or holds corrupt data
    */
   public void start() {
+    synchronized (lifecycleLock) { // a close() on another thread waits for the start, then undoes all of it
+      startLocked();
+    }
+  }
+
+  private void startLocked() {
     if (!state.compareAndSet(State.LATENT, State.STARTED)) {
       throw new IllegalStateException("node " + nodeId() + " is " + state.get() + "; start() may be called once");
     }
@@ -1100,6 +1111,15 @@ public final class RaftNode implements AutoCloseable {
    */
   @Override
   public void close() {
+    if (state.get() == State.CLOSED) {
+      return;
+    }
+    synchronized (lifecycleLock) {
+      closeLocked();
+    }
+  }
+
+  private void closeLocked() {
     if (state.getAndSet(State.CLOSED) == State.CLOSED) {
       return;
     }
