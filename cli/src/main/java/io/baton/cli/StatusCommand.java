@@ -54,6 +54,9 @@ final class StatusCommand extends CliCommand implements Callable<Integer> {
           if (!r.getLogFailure().isEmpty()) {
             raft.put("logFailure", r.getLogFailure());
           }
+          if (r.getRehearsing()) {
+            raft.put("rehearsing", true);
+          }
           n.put("raft", raft);
         }
         final JsonArray roles = new JsonArray();
@@ -93,6 +96,9 @@ final class StatusCommand extends CliCommand implements Callable<Integer> {
             roles);
         if (!r.getLogFailure().isEmpty()) {
           out.printf("%-22s LOG FAILED: %s%n", "", r.getLogFailure());
+        }
+        if (r.getRehearsing()) {
+          out.printf("%-22s rehearsing a takeover in a practice cluster (not ready until it ends)%n", "");
         }
       } else {
         out.printf("%-22s %-6s %-7s %-9s %-6s %-8s %-8s %-8s %s%n", endpoint, s.getNode(), s.getBackend(), "-", "-",

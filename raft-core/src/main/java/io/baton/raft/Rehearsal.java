@@ -11,6 +11,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,16 +30,19 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It shares only the classes with the real cluster: its own Raft group ({@value #CLUSTER}), its
  * own ports (127.0.0.1, chosen free) and its own storage. It costs a few seconds of CPU and a few
- * megabytes of disk once. {@link #close()} from another thread stops it (run then fails with a
- * {@link CancellationException}).
+ * megabytes of disk once, and ends within {@link #DEADLINE} whatever happens. {@link #close()} from
+ * another thread stops it (run then fails with a {@link CancellationException}).
  */
 public final class Rehearsal implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Rehearsal.class);
   static final String CLUSTER = "baton-rehearsal";
   private static final int NODES = 3;
   private static final long STEP_TIMEOUT_SECONDS = 10;
+  /** The whole rehearsal's bound: readiness waits for it ({@code NodeStatus.Raft#rehearsing}), so it must end. */
+  public static final Duration DEADLINE = Duration.ofSeconds(30);
 
   private final Path dir;
+  private final Duration limit;
   private final List<RaftNode> nodes = new ArrayList<>();
   private final java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
   private boolean running;
@@ -46,7 +50,13 @@ public final class Rehearsal implements AutoCloseable {
 
   /** A rehearsal whose nodes keep their storage under {@code dir} (wiped before and after; created if missing). */
   public Rehearsal(Path dir) {
+    this(dir, DEADLINE);
+  }
+
+  /** A rehearsal bound by {@code limit} instead of {@link #DEADLINE} (tests). */
+  Rehearsal(Path dir, Duration limit) {
     this.dir = dir;
+    this.limit = limit;
   }
 
   /**
@@ -55,7 +65,8 @@ public final class Rehearsal implements AutoCloseable {
    * Returns how long it took; closes the practice cluster either way.
    *
    * @throws CancellationException when {@link #close()} stopped it
-   * @throws Exception             when a step failed or took over 10 s (the real node is unaffected)
+   * @throws Exception             when a step failed or took over 10 s, or the whole took over
+   *                               {@link #DEADLINE} (the real node is unaffected)
    */
   public Duration run(int handovers, int writesPerLeader) throws Exception {
     if (handovers < 0 || writesPerLeader < 1) {
@@ -69,6 +80,7 @@ public final class Rehearsal implements AutoCloseable {
       running = true;
     }
     final long begin = System.nanoTime();
+    final long deadline = begin + limit.toNanos();
     try {
       deleteTree(dir);
       final List<Peer> peers = new ArrayList<>();
@@ -83,21 +95,21 @@ public final class Rehearsal implements AutoCloseable {
             .storageDir(dir.resolve(p.id()))
             .electionTimeout(Duration.ofMillis(200), Duration.ofMillis(400))
             .build());
-        node.start(); // tracked (and so closed by another thread) only once started: close() during start() could leak its server
+        node.start(); // tracked once started: a close() on another thread then finds a node it can stop at once
         track(node);
       }
-      RaftNode leader = awaitLeader(null);
+      RaftNode leader = awaitLeader(null, deadline);
       for (int h = 0; ; h++) {
         for (int w = 0; w < writesPerLeader; w++) {
-          leader.metadata().put("rehearsal/" + (w % 4), "v" + h + "." + w).get(STEP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+          await(leader.metadata().put("rehearsal/" + (w % 4), "v" + h + "." + w), deadline, "a write");
         }
         if (h == handovers) {
           break;
         }
-        if (!leader.handOverLeadership().get(STEP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        if (!await(leader.handOverLeadership(), deadline, "a handover")) {
           throw new IllegalStateException("practice leader " + leader.nodeId() + " had no follower to hand over to");
         }
-        leader = awaitLeader(leader);
+        leader = awaitLeader(leader, deadline);
       }
       return Duration.ofNanos(System.nanoTime() - begin);
     } catch (Exception e) {
@@ -134,13 +146,41 @@ public final class Rehearsal implements AutoCloseable {
     return closed;
   }
 
-  private RaftNode awaitLeader(RaftNode previous) throws InterruptedException {
-    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STEP_TIMEOUT_SECONDS);
-    while (System.nanoTime() - deadline < 0 && !isClosed()) {
-      final List<RaftNode> started;
-      synchronized (this) {
-        started = List.copyOf(nodes);
-      }
+  /**
+   * How long the next step may take: {@value #STEP_TIMEOUT_SECONDS} s, or what is left before the
+   * whole rehearsal's {@code deadline}.
+   *
+   * @throws TimeoutException when the deadline has passed
+   */
+  private long stepNanos(long deadline) throws TimeoutException {
+    final long left = deadline - System.nanoTime();
+    if (left <= 0) {
+      throw new TimeoutException("the rehearsal took over " + limit.toMillis() + " ms");
+    }
+    return Math.min(left, TimeUnit.SECONDS.toNanos(STEP_TIMEOUT_SECONDS));
+  }
+
+  private <T> T await(java.util.concurrent.Future<T> step, long deadline, String what) throws Exception {
+    try {
+      return step.get(stepNanos(deadline), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw new TimeoutException(what + " took over " + bound(deadline));
+    }
+  }
+
+  /** Which bound a step that timed out ran into. */
+  private String bound(long deadline) {
+    return System.nanoTime() - deadline < 0 ? STEP_TIMEOUT_SECONDS + " s"
+        : "what was left of the rehearsal's " + limit.toMillis() + " ms";
+  }
+
+  private RaftNode awaitLeader(RaftNode previous, long deadline) throws InterruptedException, TimeoutException {
+    final long stepDeadline = System.nanoTime() + stepNanos(deadline);
+    final List<RaftNode> started;
+    synchronized (this) {
+      started = List.copyOf(nodes); // every node has started by now: the list no longer changes
+    }
+    while (System.nanoTime() - stepDeadline < 0 && !isClosed()) {
       for (RaftNode n : started) {
         if (n != previous && n.leadership().leader()) {
           return n;
@@ -148,8 +188,8 @@ public final class Rehearsal implements AutoCloseable {
       }
       Thread.sleep(5);
     }
-    throw new IllegalStateException("no practice leader" + (previous == null ? "" : " after " + previous.nodeId())
-        + " within " + STEP_TIMEOUT_SECONDS + " s");
+    throw new TimeoutException("no practice leader" + (previous == null ? "" : " after " + previous.nodeId())
+        + " within " + bound(deadline));
   }
 
   /**

@@ -36,6 +36,16 @@ class RehearsalTest {
   }
 
   @Test
+  void aRehearsalEndsAtItsDeadlineWhateverIsLeft() throws Exception {
+    final Path dir = tmp.resolve("n1.rehearsal");
+    try (Rehearsal r = new Rehearsal(dir, Duration.ofSeconds(2))) {
+      assertThatThrownBy(() -> r.run(100_000, 5)).isInstanceOf(java.util.concurrent.TimeoutException.class)
+          .hasMessageContaining("2000 ms");
+    }
+    assertThat(dir).doesNotExist();
+  }
+
+  @Test
   void closingStopsARunningRehearsal() throws Exception {
     final Path dir = tmp.resolve("n1.rehearsal");
     final Rehearsal r = new Rehearsal(dir);

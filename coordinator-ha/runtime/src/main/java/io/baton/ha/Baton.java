@@ -2,7 +2,6 @@ package io.baton.ha;
 
 import io.baton.etcd.EtcdMetadataStore;
 import io.baton.raft.RaftNode;
-import io.baton.raft.Rehearsal;
 import io.baton.store.Futures;
 import io.baton.store.MetadataStore;
 import io.baton.store.MonotonicClock;
@@ -73,10 +72,6 @@ public class Baton implements NodeStatusSource {
   private RoleEvents events;
   private ScheduledExecutorService memberTimer;
   private ExecutorService callbacks;
-  private volatile Rehearsal rehearsal;
-  /** The practice cluster's handovers and the writes each of its leaders makes (see {@link #startRehearsal}). */
-  private static final int REHEARSAL_HANDOVERS = 4;
-  private static final int REHEARSAL_WRITES = 20;
 
   void start(@Observes StartupEvent event) {
     final long begin = System.nanoTime();
@@ -123,36 +118,13 @@ public class Baton implements NodeStatusSource {
           + " Baton's start %d ms, backend %d ms, roles and members %d ms", config.nodeId(), backend.name(),
           placementName(), manager.roleNames(), membersRole, sinceJvmStart, (backendStarted - begin) / 1_000_000,
           (done - backendStarted) / 1_000_000);
-      if (backend instanceof RatisBackend && config.raft().rehearse()) {
-        startRehearsal();
+      if (backend instanceof RatisBackend ratis && config.raft().rehearse()) {
+        ratis.rehearse(Path.of(config.dataDir()).resolve(config.nodeId() + ".rehearsal"));
       }
     } catch (RuntimeException e) {
       closeAll(); // start-up failed part-way: close what it created
       throw e;
     }
-  }
-
-  /**
-   * Runs {@link Rehearsal} in the background, once: the first takeover of a new process then runs
-   * warm code. Its outcome is one log line; a failure costs only that speed.
-   */
-  private void startRehearsal() {
-    final Rehearsal r = new Rehearsal(Path.of(config.dataDir()).resolve(config.nodeId() + ".rehearsal"));
-    rehearsal = r;
-    final Thread t = new Thread(() -> {
-      try {
-        final Duration took = r.run(REHEARSAL_HANDOVERS, REHEARSAL_WRITES);
-        LOG.infof("node %s role=- epoch=-: rehearsed %d leader handovers in a practice cluster in %d ms (the code of a"
-            + " takeover is now warm in this process)", config.nodeId(), REHEARSAL_HANDOVERS, took.toMillis());
-      } catch (java.util.concurrent.CancellationException stopped) {
-        LOG.debugf("node %s: rehearsal stopped by shutdown", config.nodeId());
-      } catch (Exception e) {
-        LOG.warnf("node %s role=- epoch=-: the practice cluster failed (%s); the first takeover in this process will"
-            + " run cold code, nothing else is affected", config.nodeId(), e);
-      }
-    }, "baton-rehearsal");
-    t.setDaemon(true);
-    t.start();
   }
 
   private Backend startRatis() {
@@ -313,10 +285,6 @@ public class Baton implements NodeStatusSource {
   }
 
   private void closeAll() {
-    final Rehearsal r = rehearsal;
-    if (r != null) {
-      r.close();
-    }
     if (memberTimer != null) {
       memberTimer.shutdownNow();
     }

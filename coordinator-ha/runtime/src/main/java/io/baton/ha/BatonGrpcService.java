@@ -93,7 +93,7 @@ public class BatonGrpcService extends BatonGrpc.BatonImplBase {
     status.raft().ifPresent(raft -> b.setRaft(io.baton.ha.grpc.RaftStatus.newBuilder().setTerm(raft.term())
         .setLeader(raft.leader() == null ? "" : raft.leader())
         .setCommitIndex(raft.commitIndex()).setAppliedIndex(raft.appliedIndex())
-        .setLogFailure(raft.logFailure().orElse(""))));
+        .setLogFailure(raft.logFailure().orElse("")).setRehearsing(raft.rehearsing())));
     return b.build();
   }
 

@@ -59,9 +59,12 @@ public record NodeStatus(String node, String backend, String placement, Lifecycl
    * @param votingMember  whether this node is a voting member of the current configuration
    * @param leaderChanges how many times this node has seen a new leader since it started
    * @param logFailure    why its Raft log can no longer be written (full disk, I/O error), if it failed
+   * @param rehearsing    whether the practice cluster that warms up this process' takeover code still
+   *                      runs (after start-up, {@code baton.raft.rehearse}); readiness waits for it
    */
   public record Raft(String role, long term, String leader, long commitIndex, long appliedIndex,
-      boolean serverRunning, boolean votingMember, long leaderChanges, Optional<String> logFailure) {
+      boolean serverRunning, boolean votingMember, long leaderChanges, Optional<String> logFailure,
+      boolean rehearsing) {
 
     /** Whether this node is the Raft leader. */
     public boolean isLeader() {

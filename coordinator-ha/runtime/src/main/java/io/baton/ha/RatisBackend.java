@@ -4,13 +4,17 @@ import io.baton.raft.Peer;
 import io.baton.raft.RaftNode;
 import io.baton.raft.RaftNodeOptions;
 import io.baton.raft.RaftStatus;
+import io.baton.raft.Rehearsal;
 import io.baton.store.MetadataStore;
 import io.baton.store.MonotonicClock;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import org.jboss.logging.Logger;
 
 /**
  * The embedded Ratis backend: one {@link RaftNode} per node. Offers the leader placement (every
@@ -18,7 +22,14 @@ import java.util.concurrent.CompletableFuture;
  * replicated store, {@link LeaseElector}).
  */
 public final class RatisBackend implements Backend {
+  private static final Logger LOG = Logger.getLogger(RatisBackend.class);
+  /** The practice cluster's handovers and the writes each of its leaders makes (see {@link #rehearse}). */
+  private static final int REHEARSAL_HANDOVERS = 4;
+  private static final int REHEARSAL_WRITES = 20;
+
   private final RaftNode node;
+  private volatile Rehearsal rehearsal;
+  private volatile boolean rehearsing;
 
   /** Over a started node; {@link #close()} closes it. */
   public RatisBackend(RaftNode node) {
@@ -117,7 +128,7 @@ public final class RatisBackend implements Backend {
     final RaftStatus s = node.status();
     final boolean member = node.members().stream().map(Peer::id).anyMatch(node.nodeId()::equals);
     return Optional.of(new NodeStatus.Raft(s.role().name(), s.term(), s.leader(), s.commitIndex(), s.appliedIndex(),
-        node.serverAlive(), member, node.leaderChanges(), node.logFailure()));
+        node.serverAlive(), member, node.leaderChanges(), node.logFailure(), rehearsing));
   }
 
   @Override
@@ -125,8 +136,46 @@ public final class RatisBackend implements Backend {
     return node.term();
   }
 
+  /**
+   * Runs a {@link Rehearsal} in the background, once, with its storage in {@code dir}: the first
+   * takeover of a new process then runs warm code. {@link NodeStatus.Raft#rehearsing()} is true
+   * until it ends (at most {@link Rehearsal#DEADLINE}); readiness waits for that. Its outcome is one
+   * log line; a failure costs only that speed.
+   *
+   * @throws IllegalStateException when called twice
+   */
+  public synchronized void rehearse(Path dir) {
+    if (rehearsal != null) {
+      throw new IllegalStateException("node " + node.nodeId() + " rehearses once");
+    }
+    final Rehearsal r = new Rehearsal(dir);
+    rehearsal = r;
+    rehearsing = true; // before the thread starts: a status read right after this call shows it
+    final Thread t = new Thread(() -> {
+      try {
+        final Duration took = r.run(REHEARSAL_HANDOVERS, REHEARSAL_WRITES);
+        LOG.infof("node %s role=- epoch=-: rehearsed %d leader handovers in a practice cluster in %d ms (the code of a"
+            + " takeover is now warm in this process)", node.nodeId(), REHEARSAL_HANDOVERS, took.toMillis());
+      } catch (CancellationException stopped) {
+        LOG.debugf("node %s: rehearsal stopped by shutdown", node.nodeId());
+      } catch (Exception e) {
+        LOG.warnf("node %s role=- epoch=-: the practice cluster failed (%s); the first takeover in this process will"
+            + " run cold code, nothing else is affected", node.nodeId(), e);
+      } finally {
+        rehearsing = false;
+      }
+    }, "baton-rehearsal");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** Stops a rehearsal still running, then the node. */
   @Override
   public void close() {
+    final Rehearsal r = rehearsal;
+    if (r != null) {
+      r.close();
+    }
     node.close();
   }
 }

@@ -60,7 +60,8 @@ public class StatusRoute {
           .put("leader", raft.leader())
           .put("commitIndex", raft.commitIndex())
           .put("appliedIndex", raft.appliedIndex())
-          .put("role", raft.role());
+          .put("role", raft.role())
+          .put("rehearsing", raft.rehearsing());
       raft.logFailure().ifPresent(failure -> r.put("logFailure", failure));
       json.put("raft", r);
     });

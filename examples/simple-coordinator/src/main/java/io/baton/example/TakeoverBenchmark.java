@@ -44,8 +44,8 @@ import java.util.regex.Pattern;
  *
  * <p>Arguments: {@code --app JAR [--rounds N] [--pauses N] [--cases a,b,...] [--java PATH]
  * [--aot-cache FILE] [--property k=v] [--stress-seconds N] [--rolling] [--keep] [--results DIR]}; with
- * {@code --rolling} a round starts as soon as every node is ready, as a Kubernetes rolling update goes on
- * to the next pod, rather than once every node is idle (a restarted JVM's compiler is busy for seconds
+ * {@code --rolling} a round starts as soon as every node's {@code /q/health/ready} is UP, as a Kubernetes
+ * rolling update goes on to the next pod, rather than once every node is idle (a restarted JVM's compiler is busy for seconds
  * after it is ready); with {@code --results}
  * it leaves {@code takeover.tsv} (every round's time), {@code takeover-notes.txt} (phases, pauses,
  * failed rounds) and facts about the run in {@code meta.tsv} there; cases: {@code kill, term,
@@ -56,6 +56,8 @@ public final class TakeoverBenchmark {
   private static final double IDLE_CORES = 0.1;
   private static final Duration IDLE_WINDOW = Duration.ofMillis(500);
   private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(20);
+  /** How long --rolling waits for a node's readiness (the rehearsal alone may take up to 30 s). */
+  private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
   private static final List<String> ALL_CASES = List.of("kill", "term", "transfer", "pause", "stress", "spread-kill",
       "spread-term", "etcd-kill", "etcd-term");
   private static final Pattern LOG_TIME = Pattern.compile("^(\\d\\d:\\d\\d:\\d\\d\\.\\d\\d\\d) ");
@@ -277,6 +279,7 @@ public final class TakeoverBenchmark {
    */
   private void settle(ServiceNodes nodes) throws IOException, InterruptedException {
     if (rolling) {
+      awaitReady(nodes);
       return;
     }
     for (String id : nodes.ids()) {
@@ -284,6 +287,20 @@ public final class TakeoverBenchmark {
       if (used >= IDLE_CORES) {
         say(String.format(Locale.ROOT, "node %s still used %.2f cores after %d s; the round starts anyway", id, used,
             IDLE_TIMEOUT.toSeconds()));
+      }
+    }
+  }
+
+  /** Waits until every node's readiness probe is UP (at most {@link #READY_TIMEOUT} each; noted if not). */
+  private void awaitReady(ServiceNodes nodes) throws InterruptedException {
+    for (String id : nodes.ids()) {
+      final long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+      while (nodes.httpStatus(id, "/q/health/ready") != 200) {
+        if (System.nanoTime() - deadline > 0) {
+          say("node " + id + " was not ready after " + READY_TIMEOUT.toSeconds() + " s; the round starts anyway");
+          break;
+        }
+        Thread.sleep(20);
       }
     }
   }

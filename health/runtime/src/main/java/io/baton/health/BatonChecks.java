@@ -26,7 +26,7 @@ public final class BatonChecks {
     }
   }
 
-  /** {@code /q/health/ready}: joined, a leader known, the replica caught up. */
+  /** {@code /q/health/ready}: joined, a leader known, the replica caught up, the rehearsal over. */
   @Readiness
   @ApplicationScoped
   public static class Ready implements HealthCheck {

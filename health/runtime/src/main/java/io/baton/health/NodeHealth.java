@@ -29,7 +29,10 @@ import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
  *       coordinator; the jetcd client reconnects by itself).</li>
  *   <li><b>readiness</b>: the node has started and joined the cluster, knows a leader (or lost it
  *       less than {@code leaderGrace} ago: an election is not an outage), and its replica has
- *       applied all but at most {@code maxApplyLag} of the entries it knows are committed. On etcd:
+ *       applied all but at most {@code maxApplyLag} of the entries it knows are committed, and its
+ *       rehearsal (a practice cluster that warms up the takeover code, a few seconds after
+ *       start-up) has ended, so that a rolling update stops the next node only once this one can
+ *       take over at full speed. On etcd:
  *       etcd answers a linearizable read within a second.</li>
  *   <li><b>startup</b>: storage opened, snapshot restored, log replayed, roles started.</li>
  *   <li><b>role groups</b>: UP only where the role is ACTIVE.</li>
@@ -127,6 +130,10 @@ public final class NodeHealth {
     final long lag = raft.commitIndex() - raft.appliedIndex();
     if (lag > maxApplyLag) {
       return down(b, "the replica is " + lag + " entries behind (at most " + maxApplyLag + " allowed)");
+    }
+    if (raft.rehearsing()) {
+      return down(b, "rehearsing a takeover in a practice cluster, so that this node's first takeover runs warm code"
+          + " (a few seconds after start-up; baton.raft.rehearse=false skips it)");
     }
     return b.up().build();
   }

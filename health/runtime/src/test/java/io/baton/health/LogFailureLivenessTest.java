@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class LogFailureLivenessTest {
   private static NodeStatus status(Optional<String> logFailure) {
     return new NodeStatus("n2", "ratis", "leader", NodeStatus.Lifecycle.STARTED, List.of(), Map.of(),
-        Optional.of(new NodeStatus.Raft("FOLLOWER", 3, "n1", 40, 40, true, true, 2, logFailure)));
+        Optional.of(new NodeStatus.Raft("FOLLOWER", 3, "n1", 40, 40, true, true, 2, logFailure, false)));
   }
 
   @Test

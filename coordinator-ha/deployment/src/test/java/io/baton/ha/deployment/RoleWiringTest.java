@@ -26,7 +26,8 @@ class RoleWiringTest {
   @RegisterExtension
   static final QuarkusUnitTest APP = TestRoles.singleNodeApp(DATA)
       .overrideConfigKey("baton.roles.querycoord.standby-mode", "warm")
-      .setLogRecordPredicate(r -> r.getLoggerName().equals(Baton.class.getName()))
+      .setLogRecordPredicate(r -> r.getLoggerName().equals(Baton.class.getName())
+          || r.getLoggerName().equals(io.baton.ha.RatisBackend.class.getName()))
       .assertLogRecords(RoleWiringTest::rehearsedOnce);
 
   @Inject
@@ -64,9 +65,15 @@ class RoleWiringTest {
   @Test
   void theNodeRehearsesATakeoverInAPracticeClusterAfterStartUpAndDeletesIt() throws Exception {
     // baton.raft.rehearse is on by default; its log line is checked once the application stopped (rehearsedOnce)
-    waitUntil("the rehearsal's end", () -> Thread.getAllStackTraces().keySet().stream()
+    waitUntil("the rehearsal's end", () -> !baton.raftStatus().orElseThrow().rehearsing());
+    waitUntil("the rehearsal's thread gone", () -> Thread.getAllStackTraces().keySet().stream()
         .noneMatch(t -> t.getName().equals("baton-rehearsal")));
     assertThat(java.nio.file.Path.of(DATA, "n1.rehearsal")).doesNotExist();
+    final java.net.http.HttpResponse<String> status = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(statusUrl.toURI()).GET().build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(new io.vertx.core.json.JsonObject(status.body()).getJsonObject("raft").getBoolean("rehearsing"))
+        .isFalse();
   }
 
   private static void rehearsedOnce(java.util.List<java.util.logging.LogRecord> records) {

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * A one-node application with SmallRye Health and Micrometer: Baton's liveness, readiness and
  * startup checks, the role groups, and the metrics.
  */
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
 class HealthEndpointsTest {
   private static final Path DATA = tempDir();
 
@@ -86,7 +86,8 @@ class HealthEndpointsTest {
   }
 
   private HttpResponse<String> awaitUp(String path) throws Exception {
-    final long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    // readiness also waits for the rehearsal (on by default), which ends within its deadline
+    final long deadline = System.nanoTime() + Duration.ofSeconds(20).plus(io.baton.raft.Rehearsal.DEADLINE).toNanos();
     HttpResponse<String> r = get(path);
     while (r.statusCode() != 200 && System.nanoTime() < deadline) {
       Thread.sleep(50);
