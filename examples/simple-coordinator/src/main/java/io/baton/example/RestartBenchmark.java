@@ -21,10 +21,12 @@ import java.util.concurrent.TimeUnit;
  * (its applied index reached the leader's commit index as read at that moment). Prints every
  * sample and the p50 per set-up.
  *
- * <p>Arguments: {@code --app quarkus-run.jar [--restarts N] [--setup name=javaPath[,aotCacheFile]]...
- * [--results DIR]} (with {@code --results} it leaves every sample in {@code restart.tsv} there);
- * each {@code --setup} adds a set-up (e.g. {@code jdk17=/usr/bin/java},
- * {@code jdk25+aot=/opt/jdk25/bin/java,target/quarkus-app/app.aot}).
+ * <p>Arguments: {@code --app quarkus-run.jar [--restarts N]
+ * [--setup name=javaPath[,aotCacheFile[,jvmOption...]]]... [--results DIR]} (with {@code --results} it
+ * leaves every sample in {@code restart.tsv} there); each {@code --setup} adds a set-up (e.g.
+ * {@code jdk17=/usr/bin/java}, {@code jdk25+aot=/opt/jdk25/bin/java,target/quarkus-app/app.aot},
+ * {@code jdk25+aot+c1=/opt/jdk25/bin/java,target/quarkus-app/app.aot,-XX:TieredStopAtLevel=1}; an
+ * empty cache field means none).
  */
 public final class RestartBenchmark {
   private static final long START = System.nanoTime();
@@ -34,7 +36,7 @@ public final class RestartBenchmark {
   private RestartBenchmark() {
   }
 
-  private record Setup(String name, String java, Path aotCache) {
+  private record Setup(String name, String java, Path aotCache, List<String> jvmOptions) {
   }
 
   public static void main(String[] args) throws Exception {
@@ -50,14 +52,17 @@ public final class RestartBenchmark {
           final String spec = args[++i];
           final int eq = spec.indexOf('=');
           if (eq <= 0) {
-            throw new IllegalArgumentException("--setup takes name=javaPath[,aotCacheFile], not " + spec);
+            throw new IllegalArgumentException("--setup takes name=javaPath[,aotCacheFile[,jvmOption...]], not " + spec);
           }
-          final String[] parts = spec.substring(eq + 1).split(",", 2);
-          setups.add(new Setup(spec.substring(0, eq), parts[0], parts.length > 1 ? Path.of(parts[1]) : null));
+          final String[] parts = spec.substring(eq + 1).split(",");
+          setups.add(new Setup(spec.substring(0, eq), parts[0],
+              parts.length > 1 && !parts[1].isEmpty() ? Path.of(parts[1]) : null,
+              parts.length > 2 ? List.of(parts).subList(2, parts.length) : List.of()));
         }
         case "--results" -> results = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
-            + " (use --app quarkus-run.jar, --restarts N, --setup name=javaPath[,aotCacheFile], --results DIR)");
+            + " (use --app quarkus-run.jar, --restarts N, --setup name=javaPath[,aotCacheFile[,jvmOption...]],"
+            + " --results DIR)");
       }
     }
     if (app == null || setups.isEmpty() || restarts < 1) {
@@ -72,7 +77,8 @@ public final class RestartBenchmark {
         throw new IllegalArgumentException("no AOT cache at " + setup.aotCache + ": build it first (bin/build-aot-cache)");
       }
       kept.meta("restart." + setup.name, BenchmarkResults.versionOf(setup.java, "-version")
-          + (setup.aotCache == null ? "" : " with the AOT cache " + setup.aotCache.getFileName()));
+          + (setup.aotCache == null ? "" : " with the AOT cache " + setup.aotCache.getFileName())
+          + (setup.jvmOptions.isEmpty() ? "" : " and " + String.join(" ", setup.jvmOptions)));
       summary.put(setup.name, run(app, setup, restarts, samples));
     }
     kept.table("restart.tsv", List.of("setup", "restart", "started_ms", "caught_up_ms"), samples);
@@ -84,7 +90,10 @@ public final class RestartBenchmark {
   /** Returns the p50 of start → started and start → caught up, in ms. */
   private static double[] run(Path app, Setup setup, int restarts, List<List<?>> samples) throws Exception {
     final Path dir = Files.createTempDirectory("baton-restart-");
-    final List<String> options = setup.aotCache == null ? List.of() : List.of("-XX:AOTCache=" + setup.aotCache);
+    final List<String> options = new ArrayList<>(setup.jvmOptions);
+    if (setup.aotCache != null) {
+      options.add(0, "-XX:AOTCache=" + setup.aotCache);
+    }
     final List<Double> started = new ArrayList<>();
     final List<Double> caughtUp = new ArrayList<>();
     try (ServiceNodes nodes = new ServiceNodes(app, dir, List.of()).rehearse(true).jvm(setup.java, options)) {

@@ -43,7 +43,8 @@ import java.util.regex.Pattern;
  * and stops every process it started.
  *
  * <p>Arguments: {@code --app JAR [--rounds N] [--pauses N] [--cases a,b,...] [--java PATH]
- * [--aot-cache FILE] [--property k=v] [--stress-seconds N] [--rolling] [--keep] [--results DIR]}; with
+ * [--aot-cache FILE] [--jvm-option OPT]... [--property k=v]... [--stress-seconds N] [--rolling] [--keep]
+ * [--results DIR]}; {@code --jvm-option} adds an option to every node's JVM; with
  * {@code --rolling} a round starts as soon as every node's {@code /q/health/ready} is UP, as a Kubernetes
  * rolling update goes on to the next pod, rather than once every node is idle (a restarted JVM's compiler is busy for seconds
  * after it is ready); with {@code --results}
@@ -110,13 +111,14 @@ public final class TakeoverBenchmark {
         }
         case "--java" -> java = args[++i];
         case "--aot-cache" -> jvm.add("-XX:AOTCache=" + args[++i]);
+        case "--jvm-option" -> jvm.add(args[++i]);
         case "--keep" -> keep = true;
         case "--rolling" -> rolling = true;
         case "--property" -> EXTRA.add(args[++i]);
         case "--results" -> results = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i] + " (use --app JAR, --rounds N,"
             + " --pauses N, --stress-seconds N, --cases " + String.join(",", ALL_CASES) + ", --java PATH, --aot-cache FILE,"
-            + " --rolling, --keep, --results DIR)");
+            + " --jvm-option OPT, --property k=v, --rolling, --keep, --results DIR)");
       }
     }
     if (!Files.isRegularFile(app)) {
