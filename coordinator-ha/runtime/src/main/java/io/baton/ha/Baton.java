@@ -112,15 +112,16 @@ public class Baton implements NodeStatusSource {
       manager.start();
       startMembers(manager, membersRole);
       Runtime.getRuntime().addShutdownHook(shutdownHook);
+      if (backend instanceof RatisBackend ratis && config.raft().rehearse()) {
+        // before STARTED: no readiness check may see the node started and not (yet) rehearsing
+        ratis.rehearse(Path.of(config.dataDir()).resolve(config.nodeId() + ".rehearsal"));
+      }
       lifecycle = NodeStatus.Lifecycle.STARTED;
       final long done = System.nanoTime();
       LOG.infof("node %s: started on %s, placement %s, roles %s (members' role %s); start-up phases: JVM start ->"
           + " Baton's start %d ms, backend %d ms, roles and members %d ms", config.nodeId(), backend.name(),
           placementName(), manager.roleNames(), membersRole, sinceJvmStart, (backendStarted - begin) / 1_000_000,
           (done - backendStarted) / 1_000_000);
-      if (backend instanceof RatisBackend ratis && config.raft().rehearse()) {
-        ratis.rehearse(Path.of(config.dataDir()).resolve(config.nodeId() + ".rehearsal"));
-      }
     } catch (RuntimeException e) {
       closeAll(); // start-up failed part-way: close what it created
       throw e;
