@@ -126,11 +126,7 @@ class RollingRestartIT {
       nodes.stop(id, true);
       nodes.awaitExit(id);
       nodes.start(id);
-      final long ready = System.nanoTime() + AWAIT.toNanos();
-      while (nodes.httpStatus(id, "/q/health/ready") != 200) {
-        assertThat(System.nanoTime()).as("node %s ready again; logs in %s", id, cluster.dir).isLessThan(ready);
-        Thread.sleep(50);
-      }
+      assertThat(nodes.awaitReady(id, AWAIT)).as("node %s ready again; logs in %s", id, cluster.dir).isTrue();
       nodes.renice(id, 0);
       final double cores = nodes.awaitQuiet(id, 0.5, Duration.ofSeconds(1), Duration.ofSeconds(30));
       System.out.printf("node %s ready again, CPU over the last second %.2f cores%n", id, cores);

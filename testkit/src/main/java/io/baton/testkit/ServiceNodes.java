@@ -235,6 +235,22 @@ public final class ServiceNodes implements AutoCloseable {
         + " s (last seen: " + (seen.length() == 0 ? "no node answered" : seen) + "); node logs are in " + dir);
   }
 
+  /**
+   * Waits until node {@code id}'s readiness probe ({@code /q/health/ready}) answers 200, as Kubernetes
+   * waits before it sends traffic or goes on with a rolling update; false if it did not within
+   * {@code timeout}.
+   */
+  public boolean awaitReady(String id, Duration timeout) throws InterruptedException {
+    final long deadline = System.nanoTime() + timeout.toNanos();
+    while (httpStatus(id, "/q/health/ready") != 200) {
+      if (System.nanoTime() - deadline > 0) {
+        return false;
+      }
+      Thread.sleep(20);
+    }
+    return true;
+  }
+
   /** The HTTP status of {@code path} on a running node (a health endpoint, say), or 0 if it does not answer. */
   public int httpStatus(String id, String path) {
     return get(id, path).map(HttpResponse::statusCode).orElse(0);

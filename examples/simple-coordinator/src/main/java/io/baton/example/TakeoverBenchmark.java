@@ -296,13 +296,8 @@ public final class TakeoverBenchmark {
   /** Waits until every node's readiness probe is UP (at most {@link #READY_TIMEOUT} each; noted if not). */
   private void awaitReady(ServiceNodes nodes) throws InterruptedException {
     for (String id : nodes.ids()) {
-      final long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-      while (nodes.httpStatus(id, "/q/health/ready") != 200) {
-        if (System.nanoTime() - deadline > 0) {
-          say("node " + id + " was not ready after " + READY_TIMEOUT.toSeconds() + " s; the round starts anyway");
-          break;
-        }
-        Thread.sleep(20);
+      if (!nodes.awaitReady(id, READY_TIMEOUT)) {
+        say("node " + id + " was not ready after " + READY_TIMEOUT.toSeconds() + " s; the round starts anyway");
       }
     }
   }
