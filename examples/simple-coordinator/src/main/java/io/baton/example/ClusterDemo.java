@@ -16,8 +16,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The README's first command: three nodes of this example service as separate JVMs on loopback
- * (embedded Raft, nothing else needed). It shows which node is active for each role, kills the
- * active node with SIGKILL, and prints the takeover time and the new epoch, for a few rounds.
+ * (embedded Raft, nothing else needed). Once every node is ready ({@code /q/health/ready}: its
+ * rehearsal is over) it shows which node is active for each role, kills the active node with
+ * SIGKILL, and prints the takeover time and the new epoch; then it restarts the killed node and
+ * waits until it is ready again, as a rolling update would, for a few rounds.
  * Arguments: {@code [--app path/to/quarkus-run.jar] [--rounds N] [--keep] [--signal kill|term]
  * [--placement leader|spread]}; with {@code --signal term} the active node is stopped gracefully
  * instead (SIGTERM), so it hands its roles over before it exits: a planned handover. With
@@ -27,15 +29,19 @@ import java.util.concurrent.TimeUnit;
 public final class ClusterDemo {
   private static final long START = System.nanoTime();
   private static final List<String> ROLES = List.of("rootcoord", "querycoord");
+  /** At most the rehearsal's deadline (30 s) after a start that itself takes a few seconds. */
+  private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
 
   private final ServiceNodes nodes;
   private final Path dir;
   private final boolean graceful;
+  private final boolean spread;
 
-  private ClusterDemo(ServiceNodes nodes, boolean graceful) {
+  private ClusterDemo(ServiceNodes nodes, boolean graceful, boolean spread) {
     this.nodes = nodes;
     this.dir = nodes.dir();
     this.graceful = graceful;
+    this.spread = spread;
   }
 
   private static void say(String line) {
@@ -93,22 +99,24 @@ public final class ClusterDemo {
     if (java != null) {
       nodes.jvm(java, aotCache == null ? List.of() : List.of("-XX:AOTCache=" + aotCache));
     }
-    final ClusterDemo demo = new ClusterDemo(nodes, graceful);
+    final ClusterDemo demo = new ClusterDemo(nodes, graceful, placement.equals("spread"));
     final Thread reaper = new Thread(nodes::close);
     Runtime.getRuntime().addShutdownHook(reaper);
     System.out.println("Baton example: 3 nodes of a coordinator service with two roles (rootcoord HOT, querycoord WARM),");
     System.out.println((etcdTtl == null ? "embedded Raft on loopback, no external service, placement " + placement
         : "etcd backend (a local 3-member etcd cluster), lease TTL " + etcdTtl) + ". Node data and logs: " + dir);
+    boolean done = false;
     try {
       demo.run(rounds);
+      done = true;
     } finally {
       nodes.close();
       if (etcd != null) {
         etcd.close();
       }
       Runtime.getRuntime().removeShutdownHook(reaper);
-      if (!keep) {
-        Dirs.deleteRecursively(dir);
+      if (!keep && done) {
+        Dirs.deleteRecursively(dir); // after a failure the node logs stay, where its message says they are
       }
     }
   }
@@ -117,6 +125,8 @@ public final class ClusterDemo {
     for (String id : nodes.ids()) {
       nodes.start(id);
     }
+    awaitReady();
+    say("every node is ready (its rehearsal, a practice takeover that warms up the code, is over)");
     Map<String, JsonObject> active = awaitActive(Duration.ofSeconds(60));
     describe(active);
     final List<Double> takeovers = new ArrayList<>();
@@ -176,8 +186,10 @@ public final class ClusterDemo {
       final long restartAt = System.nanoTime();
       nodes.start(victim);
       awaitStandby(victim, Duration.ofSeconds(60));
-      say(String.format("round %d: %s restarted and has joined every role after %.1f s", round, victim,
-          (System.nanoTime() - restartAt) / 1e9));
+      final double joined = (System.nanoTime() - restartAt) / 1e9;
+      awaitReady();
+      say(String.format("round %d: %s restarted and has joined every role after %.1f s, ready after %.1f s", round,
+          victim, joined, (System.nanoTime() - restartAt) / 1e9));
       active = awaitActive(Duration.ofSeconds(30));
     }
     final List<Double> sorted = new ArrayList<>(takeovers);
@@ -197,7 +209,12 @@ public final class ClusterDemo {
     }
   }
 
-  /** Waits until every role is ACTIVE on some node and every running node agrees who it is. */
+  /**
+   * Waits until every role is ACTIVE on some node and every running node agrees who it is; under
+   * the spread placement also until no node holds more roles than its share, since such a node
+   * hands one over ({@code baton.spread.rebalance-after}) and a round must not begin with a role on
+   * the move.
+   */
   private Map<String, JsonObject> awaitActive(Duration timeout) throws InterruptedException {
     final long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
@@ -216,12 +233,20 @@ public final class ClusterDemo {
           }
         }
       }
-      if (agreed && active.size() == ROLES.size()) {
+      if (agreed && active.size() == ROLES.size() && (!spread || balanced(active))) {
         return active;
       }
       Thread.sleep(20);
     }
     throw new IllegalStateException("roles not active on a node within " + timeout.toSeconds() + " s; logs are in " + dir);
+  }
+
+  /** No node holds more than its share of the roles (one each while there are at least as many nodes as roles). */
+  private boolean balanced(Map<String, JsonObject> active) {
+    final int share = (ROLES.size() + nodes.ids().size() - 1) / nodes.ids().size();
+    final Map<String, Integer> held = new LinkedHashMap<>();
+    active.values().forEach(s -> held.merge(s.getString("node"), 1, Integer::sum));
+    return held.values().stream().allMatch(n -> n <= share);
   }
 
   private void awaitStandby(String id, Duration timeout) throws InterruptedException {
@@ -235,6 +260,19 @@ public final class ClusterDemo {
       Thread.sleep(50);
     }
     throw new IllegalStateException(id + " did not become standby within " + timeout.toSeconds() + " s; logs are in " + dir);
+  }
+
+  /**
+   * Waits until every node is ready (Kubernetes' readiness probe): a started node first rehearses a
+   * takeover on a practice cluster of its own for a few seconds, and a round that began sooner
+   * would time a takeover on code the JIT has not compiled yet, not the product's.
+   */
+  private void awaitReady() throws InterruptedException {
+    for (String id : nodes.ids()) {
+      if (!nodes.awaitReady(id, READY_TIMEOUT)) {
+        throw new IllegalStateException(id + " was not ready within " + READY_TIMEOUT.toSeconds() + " s; logs are in " + dir);
+      }
+    }
   }
 
   private String what() {

@@ -24,10 +24,9 @@ class ClusterDemoIT {
       ClusterDemo.main(args);
     } finally {
       System.setOut(original);
+      original.print(captured.toString(StandardCharsets.UTF_8)); // also when it failed: what it saw
     }
-    final String out = captured.toString(StandardCharsets.UTF_8);
-    original.print(out);
-    return out;
+    return captured.toString(StandardCharsets.UTF_8);
   }
 
   private static void assertEpochsGrow(String out) {
