@@ -456,10 +456,14 @@ public final class TakeoverBenchmark {
     }
     final String activeDuring = during.values().stream().map(s -> epochRole(s).getString("active")).distinct().toList()
         .toString();
-    notes.add(String.format(Locale.ROOT, "pause 2000 ms of the active %s: epoch %d -> %d (%d takeover(s); active seen"
-        + " meanwhile %s, now %s); a write fenced with the old epoch through the resumed node: %s; it is %s", active,
-        epoch, newEpoch, newEpoch == epoch ? 0 : 1, activeDuring, after.get(ROLE).getString("node"), fenced,
-        epochRole(nodes.status(active).orElseThrow()).getString("state")));
+    final String now = after.get(ROLE).getString("node");
+    // the epochs between are revisions of other writes too: the figures say whether the role moved, not how often
+    final String outcome = newEpoch == epoch ? "no new epoch"
+        : !now.equals(active) ? "taken over by " + now
+        : "not taken over (no election within the pause): the resumed node's lease had lapsed, it claimed the role again";
+    notes.add(String.format(Locale.ROOT, "pause 2000 ms of the active %s: epoch %d -> %d, %s (the others saw as active at"
+        + " the pause's end %s); a write fenced with the old epoch through the resumed node: %s; it is %s", active,
+        epoch, newEpoch, outcome, activeDuring, fenced, epochRole(nodes.status(active).orElseThrow()).getString("state")));
     say(notes.get(notes.size() - 1));
     roundsDone++;
   }
