@@ -89,6 +89,8 @@ public final class RaftNode implements AutoCloseable {
   private static final long LEASE_CHECK_MILLIS = 50;
   /** How often a follower whose leader died checks whether to start (or retry) its election. */
   private static final long FAST_ELECTION_POLL_MILLIS = 10;
+  /** How often a follower checks how long its leader has been silent ({@link SilenceCheck}). */
+  private static final long SILENCE_CHECK_MILLIS = 20;
 
   /** Lifecycle states; {@link #start()} and {@link #close()} move forward only. */
   public enum State { LATENT, STARTED, CLOSED }
@@ -691,6 +693,10 @@ public final class RaftNode implements AutoCloseable {
         return current.isEmpty() ? options.peers() : current;
       }, this::peerGone);
       peerWatch.start();
+      final SilenceCheck silence = new SilenceCheck(options.electionTimeoutMin().toNanos(),
+          options.electionTimeoutMax().toNanos(), n -> java.util.concurrent.ThreadLocalRandom.current().nextLong(n));
+      timer.scheduleWithFixedDelay(() -> checkSilence(silence), SILENCE_CHECK_MILLIS, SILENCE_CHECK_MILLIS,
+          TimeUnit.MILLISECONDS);
       timer.scheduleWithFixedDelay(() -> {
         final RaftServer.Division d = divisionOrNull();
         if (d != null) {
@@ -700,6 +706,38 @@ public final class RaftNode implements AutoCloseable {
     } catch (IOException e) {
       LOG.warn("node {}: no fast takeover after a crash (cannot open a selector: {}); a dead leader is replaced after"
           + " the election timeout", nodeId(), e.toString());
+    }
+  }
+
+  /**
+   * A follower that has heard nothing from its leader for this silence's random election timeout
+   * starts an election (with pre-vote) now, rather than at the end of Ratis' own timeout-long sleep
+   * (see {@link SilenceCheck}): a silent leader (a partition, a pause, a dead machine) is replaced
+   * within the election timeout of its last heartbeat, as Raft intends.
+   */
+  private void checkSilence(SilenceCheck check) {
+    final RaftServer.Division d = divisionOrNull();
+    if (d == null || state.get() != State.STARTED) {
+      return;
+    }
+    final long silentNanos = BatonRatisAccess.followerSilenceNanos(d);
+    if (silentNanos < 0) {
+      return;
+    }
+    final long now = System.nanoTime();
+    if (check.overdue(now - silentNanos, now)) {
+      final RaftPeerId leader = d.getInfo().getLeaderId();
+      final long term = d.getInfo().getCurrentTerm();
+      if (BatonRatisAccess.startElection(d, check.timeoutNanos())) {
+        // once per silent leader; with no leader known (a start, an election that failed) at debug level only
+        if (leader != null) {
+          LOG.info("node {} role=candidate epoch={}: nothing heard from the leader {} for {} ms (this silence's election"
+              + " timeout: {} ms): electing", nodeId(), term, leader, silentNanos / 1_000_000, check.timeoutNanos() / 1_000_000);
+        } else if (LOG.isDebugEnabled()) {
+          LOG.debug("node {} role=candidate epoch={}: no leader known for {} ms: electing", nodeId(), term,
+              silentNanos / 1_000_000);
+        }
+      }
     }
   }
 

@@ -142,10 +142,37 @@ public final class BatonRatisAccess {
   }
 
   /**
+   * For a follower that is waiting for its leader (no append or snapshot in progress, not a leader
+   * that just stepped down for lost heartbeats): nanoseconds since the last RPC from the leader, as
+   * Ratis' own election timer reads it. -1 otherwise, or where Ratis is not the one this was
+   * written for.
+   */
+  public static long followerSilenceNanos(RaftServer.Division d) {
+    final RaftServerImpl i = impl(d).orElse(null);
+    if (i == null || LAST_RPC_TIME == null || !i.getInfo().isFollower()) {
+      return -1;
+    }
+    final FollowerState f = i.getRole().getFollowerState().orElse(null);
+    if (f == null || f.getOutstandingOp() != 0 || f.lostMajorityHeartbeatsRecently()) {
+      return -1;
+    }
+    return f.getLastRpcTime().elapsedTime().toLong(java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  /**
    * For a follower: starts an election now, with pre-vote (so it fails unless a majority also
    * considers the leader gone). Returns whether it started one.
    */
   public static boolean startElection(RaftServer.Division d) {
+    return startElection(d, 0);
+  }
+
+  /**
+   * For a follower that has heard nothing from its leader for at least {@code silenceNanos}
+   * (checked under the server's lock, as Ratis' own timer does, so a heartbeat that has just
+   * arrived prevents it): starts an election now, with pre-vote. Returns whether it started one.
+   */
+  public static boolean startElection(RaftServer.Division d, long silenceNanos) {
     final RaftServerImpl i = impl(d).orElse(null);
     if (i == null) {
       return false;
@@ -153,6 +180,12 @@ public final class BatonRatisAccess {
     synchronized (i) {
       if (!i.getInfo().isFollower() || !i.isRunning()) {
         return false;
+      }
+      if (silenceNanos > 0) {
+        final FollowerState f = i.getRole().getFollowerState().orElse(null);
+        if (f == null || f.getLastRpcTime().elapsedTime().toLong(java.util.concurrent.TimeUnit.NANOSECONDS) < silenceNanos) {
+          return false;
+        }
       }
       i.changeToCandidate(false);
       return true;
