@@ -728,7 +728,9 @@ public final class RaftNode implements AutoCloseable {
     if (check.overdue(now - silentNanos, now)) {
       final RaftPeerId leader = d.getInfo().getLeaderId();
       final long term = d.getInfo().getCurrentTerm();
-      if (BatonRatisAccess.startElection(d, check.timeoutNanos())) {
+      if (!BatonRatisAccess.startElection(d, check.timeoutNanos())) {
+        check.restart(now); // not now (a heartbeat just came, a recent step-down): next try one random timeout later
+      } else {
         // once per silent leader; with no leader known (a start, an election that failed) at debug level only
         if (leader != null) {
           LOG.info("node {} role=candidate epoch={}: nothing heard from the leader {} for {} ms (this silence's election"

@@ -51,6 +51,15 @@ final class SilenceCheck {
     return nowNanos - this.heardAtNanos >= timeoutNanos;
   }
 
+  /**
+   * Counts the silence from {@code nowNanos} with a new random timeout: after an election that could
+   * not start, the next try comes one timeout later, as with Ratis' own timer, not at the next check.
+   */
+  void restart(long nowNanos) {
+    heardAtNanos = nowNanos;
+    timeoutNanos = minNanos + random.applyAsLong(spanNanos + 1);
+  }
+
   /** This silence's timeout (for the log line of the election it starts). */
   long timeoutNanos() {
     return timeoutNanos;

@@ -73,6 +73,17 @@ class SilenceCheckTest {
   }
 
   @Test
+  void aRestartCountsTheSilenceAgainFromThenWithANewDraw() {
+    final SilenceCheck c = check(0L, 500 * MS, 0L);
+    assertThat(c.overdue(0, 1000 * MS)).isTrue();
+    c.restart(1000 * MS); // the election could not start
+    assertThat(c.overdue(0, 1020 * MS)).as("not at the next check").isFalse();
+    assertThat(c.overdue(0, 2499 * MS)).isFalse();
+    assertThat(c.overdue(0, 2500 * MS)).as("one new timeout (1500 ms) after the restart").isTrue();
+    assertThat(c.overdue(2600 * MS, 2700 * MS)).as("a heartbeat after it starts a silence of its own").isFalse();
+  }
+
+  @Test
   void refusesBoundsThatAreNotARange() {
     assertThatThrownBy(() -> new SilenceCheck(0, MAX, n -> 0)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new SilenceCheck(MIN, MIN, n -> 0)).isInstanceOf(IllegalArgumentException.class);

@@ -142,10 +142,9 @@ public final class BatonRatisAccess {
   }
 
   /**
-   * For a follower that is waiting for its leader (no append or snapshot in progress, not a leader
-   * that just stepped down for lost heartbeats): nanoseconds since the last RPC from the leader, as
-   * Ratis' own election timer reads it. -1 otherwise, or where Ratis is not the one this was
-   * written for.
+   * For a follower that is waiting for its leader (no append or snapshot in progress):
+   * nanoseconds since the last RPC from the leader, as Ratis' own election timer reads it. -1
+   * otherwise, or where Ratis is not the one this was written for.
    */
   public static long followerSilenceNanos(RaftServer.Division d) {
     final RaftServerImpl i = impl(d).orElse(null);
@@ -153,7 +152,7 @@ public final class BatonRatisAccess {
       return -1;
     }
     final FollowerState f = i.getRole().getFollowerState().orElse(null);
-    if (f == null || f.getOutstandingOp() != 0 || f.lostMajorityHeartbeatsRecently()) {
+    if (f == null || f.getOutstandingOp() != 0) {
       return -1;
     }
     return f.getLastRpcTime().elapsedTime().toLong(java.util.concurrent.TimeUnit.NANOSECONDS);
@@ -170,7 +169,9 @@ public final class BatonRatisAccess {
   /**
    * For a follower that has heard nothing from its leader for at least {@code silenceNanos}
    * (checked under the server's lock, as Ratis' own timer does, so a heartbeat that has just
-   * arrived prevents it): starts an election now, with pre-vote. Returns whether it started one.
+   * arrived prevents it), with no append in progress, and that is not a leader that stepped down
+   * for lost heartbeats less than Ratis' step-down wait ago (Ratis logs each such refusal):
+   * starts an election now, with pre-vote. Returns whether it started one.
    */
   public static boolean startElection(RaftServer.Division d, long silenceNanos) {
     final RaftServerImpl i = impl(d).orElse(null);
@@ -183,7 +184,9 @@ public final class BatonRatisAccess {
       }
       if (silenceNanos > 0) {
         final FollowerState f = i.getRole().getFollowerState().orElse(null);
-        if (f == null || f.getLastRpcTime().elapsedTime().toLong(java.util.concurrent.TimeUnit.NANOSECONDS) < silenceNanos) {
+        if (f == null || f.getOutstandingOp() != 0
+            || f.getLastRpcTime().elapsedTime().toLong(java.util.concurrent.TimeUnit.NANOSECONDS) < silenceNanos
+            || f.lostMajorityHeartbeatsRecently()) {
           return false;
         }
       }
