@@ -91,6 +91,13 @@ public final class RaftNode implements AutoCloseable {
   private static final long FAST_ELECTION_POLL_MILLIS = 10;
   /** How often a follower checks how long its leader has been silent ({@link SilenceCheck}). */
   private static final long SILENCE_CHECK_MILLIS = 20;
+  /**
+   * A silence check that runs this much later than planned finds this node itself was paused or
+   * starved (its leader's heartbeats may be waiting unread): it counts the silence afresh rather
+   * than elect on stale news, as Ratis' own timer skips an overslept round (its default sleep
+   * deviation threshold, 300 ms).
+   */
+  private static final long SILENCE_CHECK_OVERSLEPT_MILLIS = 300;
 
   /** Lifecycle states; {@link #start()} and {@link #close()} move forward only. */
   public enum State { LATENT, STARTED, CLOSED }
@@ -472,6 +479,9 @@ public final class RaftNode implements AutoCloseable {
   private final ClientId localClientId = ClientId.randomId();
   private final java.util.concurrent.atomic.AtomicLong localCallIds = new java.util.concurrent.atomic.AtomicLong();
 
+  /** When {@link #checkSilence} last ran, and the silent leader it last logged (the timer's thread only). */
+  private long silenceCheckedAt = System.nanoTime();
+  private String silentLeaderLogged;
   /** The term whose leader lease this node last held (positive) or saw lapse (negative); for the log. */
   private final java.util.concurrent.atomic.AtomicLong leaseHeldInTerm = new java.util.concurrent.atomic.AtomicLong();
 
@@ -687,16 +697,16 @@ public final class RaftNode implements AutoCloseable {
           nodeId(), unfit);
       return;
     }
+    final SilenceCheck silence = new SilenceCheck(options.electionTimeoutMin().toNanos(),
+        options.electionTimeoutMax().toNanos(), n -> java.util.concurrent.ThreadLocalRandom.current().nextLong(n));
+    timer.scheduleWithFixedDelay(() -> checkSilence(silence), SILENCE_CHECK_MILLIS, SILENCE_CHECK_MILLIS,
+        TimeUnit.MILLISECONDS);
     try {
       peerWatch = new PeerWatch(nodeId(), () -> {
         final List<Peer> current = members();
         return current.isEmpty() ? options.peers() : current;
       }, this::peerGone);
       peerWatch.start();
-      final SilenceCheck silence = new SilenceCheck(options.electionTimeoutMin().toNanos(),
-          options.electionTimeoutMax().toNanos(), n -> java.util.concurrent.ThreadLocalRandom.current().nextLong(n));
-      timer.scheduleWithFixedDelay(() -> checkSilence(silence), SILENCE_CHECK_MILLIS, SILENCE_CHECK_MILLIS,
-          TimeUnit.MILLISECONDS);
       timer.scheduleWithFixedDelay(() -> {
         final RaftServer.Division d = divisionOrNull();
         if (d != null) {
@@ -716,30 +726,44 @@ public final class RaftNode implements AutoCloseable {
    * within the election timeout of its last heartbeat, as Raft intends.
    */
   private void checkSilence(SilenceCheck check) {
-    final RaftServer.Division d = divisionOrNull();
-    if (d == null || state.get() != State.STARTED) {
-      return;
-    }
-    final long silentNanos = BatonRatisAccess.followerSilenceNanos(d);
-    if (silentNanos < 0) {
-      return;
-    }
-    final long now = System.nanoTime();
-    if (check.overdue(now - silentNanos, now)) {
+    try {
+      final long now = System.nanoTime();
+      final long sincePrevious = now - silenceCheckedAt;
+      silenceCheckedAt = now;
+      final RaftServer.Division d = divisionOrNull();
+      if (d == null || state.get() != State.STARTED) {
+        return;
+      }
+      final java.util.OptionalLong heardAt = BatonRatisAccess.followerLastRpcNanos(d);
+      if (heardAt.isEmpty()) {
+        return;
+      }
+      if (sincePrevious > TimeUnit.MILLISECONDS.toNanos(SILENCE_CHECK_MILLIS + SILENCE_CHECK_OVERSLEPT_MILLIS)) {
+        check.restart(now); // this node was paused or starved: the heartbeats may be there, unread
+        return;
+      }
+      if (!check.overdue(heardAt.getAsLong(), now)) {
+        return;
+      }
       final RaftPeerId leader = d.getInfo().getLeaderId();
       final long term = d.getInfo().getCurrentTerm();
-      if (!BatonRatisAccess.startElection(d, check.timeoutNanos())) {
-        check.restart(now); // not now (a heartbeat just came, a recent step-down): next try one random timeout later
-      } else {
-        // once per silent leader; with no leader known (a start, an election that failed) at debug level only
-        if (leader != null) {
-          LOG.info("node {} role=candidate epoch={}: nothing heard from the leader {} for {} ms (this silence's election"
-              + " timeout: {} ms): electing", nodeId(), term, leader, silentNanos / 1_000_000, check.timeoutNanos() / 1_000_000);
-        } else if (LOG.isDebugEnabled()) {
-          LOG.debug("node {} role=candidate epoch={}: no leader known for {} ms: electing", nodeId(), term,
-              silentNanos / 1_000_000);
-        }
+      if (!BatonRatisAccess.startElectionIfSilentSince(d, heardAt.getAsLong())) {
+        check.restart(now); // not now (an RPC just came, a recent step-down): next try one random timeout later
+        return;
       }
+      final String silentLeader = leader + "@" + term;
+      if (leader != null && !silentLeader.equals(silentLeaderLogged)) {
+        // once per silent leader and term (a follower cut off on its own retries, refused by pre-vote, every 1-2 s)
+        silentLeaderLogged = silentLeader;
+        LOG.info("node {} role=candidate epoch={}: nothing heard from the leader {} for {} ms (this silence's election"
+            + " timeout: {} ms): electing", nodeId(), term, leader, (now - heardAt.getAsLong()) / 1_000_000,
+            check.timeoutNanos() / 1_000_000);
+      } else if (LOG.isDebugEnabled()) {
+        LOG.debug("node {} role=candidate epoch={}: nothing heard from {} for {} ms: electing", nodeId(), term,
+            leader == null ? "any leader" : "the leader " + leader, (now - heardAt.getAsLong()) / 1_000_000);
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("node {}: silence check failed (Ratis' own election timer still runs): {}", nodeId(), e.toString());
     }
   }
 

@@ -36,15 +36,15 @@ final class SilenceCheck {
   }
 
   /**
-   * Whether the silence that began at {@code heardAtNanos} (the last RPC from the leader) has lasted
-   * this silence's timeout at {@code nowNanos}. A later {@code heardAtNanos} than the last call's
-   * (beyond a millisecond of rounding) starts a new silence with a new random timeout; an earlier
-   * one is ignored (the crash path, {@code RaftNode.electWithout}, moves Ratis' last RPC time back
-   * so that it grants pre-votes, and staggers the followers' elections itself: this check must not
-   * start them all at once).
+   * Whether the silence that began at {@code heardAtNanos} (the last RPC from the leader, exactly
+   * as Ratis keeps it) has lasted this silence's timeout at {@code nowNanos}. A later
+   * {@code heardAtNanos} than the last call's starts a new silence with a new random timeout; an
+   * earlier one is ignored (the crash path, {@code RaftNode.electWithout}, moves Ratis' last RPC
+   * time back so that it grants pre-votes, and staggers the followers' elections itself: this
+   * check must not start them all at once).
    */
   boolean overdue(long heardAtNanos, long nowNanos) {
-    if (this.heardAtNanos == Long.MIN_VALUE || heardAtNanos - this.heardAtNanos > 1_000_000L) {
+    if (this.heardAtNanos == Long.MIN_VALUE || heardAtNanos - this.heardAtNanos > 0) {
       this.heardAtNanos = heardAtNanos;
       this.timeoutNanos = minNanos + random.applyAsLong(spanNanos + 1);
     }

@@ -56,10 +56,12 @@ class SilenceCheckTest {
   }
 
   @Test
-  void theSameHeartbeatReadWithRoundingKeepsItsSilence() {
-    final SilenceCheck c = check(500 * MS);
+  void theSameHeartbeatKeepsItsSilenceAndAnyLaterRpcStartsANewOne() {
+    final SilenceCheck c = check(500 * MS, 0L);
     assertThat(c.overdue(10 * MS, 100 * MS)).isFalse();
-    assertThat(c.overdue(10 * MS + 400_000, 1510 * MS)).as("0.4 ms later: the same heartbeat").isTrue();
+    assertThat(c.overdue(10 * MS, 1510 * MS)).as("the same heartbeat, read again").isTrue();
+    assertThat(c.overdue(10 * MS + 1, 1010 * MS)).as("an RPC a nanosecond later is a new one").isFalse();
+    assertThat(c.overdue(10 * MS + 1, 1010 * MS + 1)).isTrue();
   }
 
   @Test

@@ -238,12 +238,12 @@ public final class ServiceNodes implements AutoCloseable {
   /**
    * Waits until node {@code id}'s readiness probe ({@code /q/health/ready}) answers 200, as Kubernetes
    * waits before it sends traffic or goes on with a rolling update; false if it did not within
-   * {@code timeout}.
+   * {@code timeout}, or at once if its process has exited.
    */
   public boolean awaitReady(String id, Duration timeout) throws InterruptedException {
     final long deadline = System.nanoTime() + timeout.toNanos();
     while (httpStatus(id, "/q/health/ready") != 200) {
-      if (System.nanoTime() - deadline > 0) {
+      if (System.nanoTime() - deadline > 0 || !isRunning(id)) {
         return false;
       }
       Thread.sleep(20);

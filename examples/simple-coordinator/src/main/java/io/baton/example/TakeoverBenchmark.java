@@ -458,9 +458,12 @@ public final class TakeoverBenchmark {
         .toString();
     final String now = after.get(ROLE).getString("node");
     // the epochs between are revisions of other writes too: the figures say whether the role moved, not how often
+    final List<String> othersActive = during.values().stream().map(s -> epochRole(s).getString("active"))
+        .filter(n -> n != null && !n.equals(active)).distinct().toList();
     final String outcome = newEpoch == epoch ? "no new epoch"
         : !now.equals(active) ? "taken over by " + now
-        : "not taken over (no election within the pause): the resumed node's lease had lapsed, it claimed the role again";
+        : !othersActive.isEmpty() ? "taken over by " + othersActive + ", then the role came back to " + active
+        : "not taken over during the pause: the resumed node claimed the role again with a new epoch";
     notes.add(String.format(Locale.ROOT, "pause 2000 ms of the active %s: epoch %d -> %d, %s (the others saw as active at"
         + " the pause's end %s); a write fenced with the old epoch through the resumed node: %s; it is %s", active,
         epoch, newEpoch, outcome, activeDuring, fenced, epochRole(nodes.status(active).orElseThrow()).getString("state")));

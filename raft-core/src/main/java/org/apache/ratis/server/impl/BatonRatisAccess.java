@@ -17,6 +17,26 @@ import org.apache.ratis.util.Timestamp;
  */
 public final class BatonRatisAccess {
   private static final Field LAST_RPC_TIME = lastRpcTimeField();
+  private static final Field TIMESTAMP_NANOS = timestampNanosField();
+
+  private static Field timestampNanosField() {
+    try {
+      final Field f = Timestamp.class.getDeclaredField("nanos");
+      f.setAccessible(true);
+      return f.getType() == long.class ? f : null;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** The {@link System#nanoTime()} a Ratis timestamp stands for. */
+  private static long nanosOf(Timestamp t) {
+    try {
+      return TIMESTAMP_NANOS.getLong(t);
+    } catch (IllegalAccessException e) {
+      throw new IllegalStateException("Timestamp.nanos not readable", e);
+    }
+  }
 
   private BatonRatisAccess() {
   }
@@ -76,6 +96,7 @@ public final class BatonRatisAccess {
   /** Null when everything Baton uses is there, else what is missing (a Ratis other than 3.3.0). */
   public static String check() {
     return LAST_RPC_TIME == null ? "FollowerState.lastRpcTime not found (Ratis is not 3.3.0)"
+        : TIMESTAMP_NANOS == null ? "Timestamp.nanos not found (Ratis is not 3.3.0)"
         : PROXY_CHANNEL == null ? "GrpcServerProtocolClient.channel not found (Ratis is not 3.3.0)" : null;
   }
 
@@ -142,20 +163,21 @@ public final class BatonRatisAccess {
   }
 
   /**
-   * For a follower that is waiting for its leader (no append or snapshot in progress):
-   * nanoseconds since the last RPC from the leader, as Ratis' own election timer reads it. -1
-   * otherwise, or where Ratis is not the one this was written for.
+   * For a follower that is waiting for its leader (no append or snapshot in progress): the
+   * {@link System#nanoTime()} of the last RPC from the leader, exactly as Ratis' own election timer
+   * keeps it (each new RPC gives a new value). Empty otherwise, or where Ratis is not the one this
+   * was written for.
    */
-  public static long followerSilenceNanos(RaftServer.Division d) {
+  public static java.util.OptionalLong followerLastRpcNanos(RaftServer.Division d) {
     final RaftServerImpl i = impl(d).orElse(null);
-    if (i == null || LAST_RPC_TIME == null || !i.getInfo().isFollower()) {
-      return -1;
+    if (i == null || LAST_RPC_TIME == null || TIMESTAMP_NANOS == null || !i.getInfo().isFollower()) {
+      return java.util.OptionalLong.empty();
     }
     final FollowerState f = i.getRole().getFollowerState().orElse(null);
     if (f == null || f.getOutstandingOp() != 0) {
-      return -1;
+      return java.util.OptionalLong.empty();
     }
-    return f.getLastRpcTime().elapsedTime().toLong(java.util.concurrent.TimeUnit.NANOSECONDS);
+    return java.util.OptionalLong.of(nanosOf(f.getLastRpcTime()));
   }
 
   /**
@@ -163,17 +185,21 @@ public final class BatonRatisAccess {
    * considers the leader gone). Returns whether it started one.
    */
   public static boolean startElection(RaftServer.Division d) {
-    return startElection(d, 0);
+    return startElection(d, 0, false);
   }
 
   /**
-   * For a follower that has heard nothing from its leader for at least {@code silenceNanos}
-   * (checked under the server's lock, as Ratis' own timer does, so a heartbeat that has just
-   * arrived prevents it), with no append in progress, and that is not a leader that stepped down
-   * for lost heartbeats less than Ratis' step-down wait ago (Ratis logs each such refusal):
-   * starts an election now, with pre-vote. Returns whether it started one.
+   * For a follower that has heard nothing from its leader since the RPC at {@code lastRpcNanos}
+   * (from {@link #followerLastRpcNanos}; checked under the server's lock, as Ratis' own timer
+   * checks, so an RPC that has arrived since prevents it), with no append in progress, and that is
+   * not a leader that stepped down for lost heartbeats less than Ratis' step-down wait ago (Ratis
+   * logs each such refusal): starts an election now, with pre-vote. Returns whether it started one.
    */
-  public static boolean startElection(RaftServer.Division d, long silenceNanos) {
+  public static boolean startElectionIfSilentSince(RaftServer.Division d, long lastRpcNanos) {
+    return startElection(d, lastRpcNanos, true);
+  }
+
+  private static boolean startElection(RaftServer.Division d, long lastRpcNanos, boolean ifSilent) {
     final RaftServerImpl i = impl(d).orElse(null);
     if (i == null) {
       return false;
@@ -182,11 +208,10 @@ public final class BatonRatisAccess {
       if (!i.getInfo().isFollower() || !i.isRunning()) {
         return false;
       }
-      if (silenceNanos > 0) {
+      if (ifSilent) {
         final FollowerState f = i.getRole().getFollowerState().orElse(null);
-        if (f == null || f.getOutstandingOp() != 0
-            || f.getLastRpcTime().elapsedTime().toLong(java.util.concurrent.TimeUnit.NANOSECONDS) < silenceNanos
-            || f.lostMajorityHeartbeatsRecently()) {
+        if (f == null || TIMESTAMP_NANOS == null || f.getOutstandingOp() != 0
+            || nanosOf(f.getLastRpcTime()) - lastRpcNanos > 0 || f.lostMajorityHeartbeatsRecently()) {
           return false;
         }
       }
