@@ -45,15 +45,15 @@ final class SilenceCheck {
    */
   boolean overdue(long heardAtNanos, long nowNanos) {
     if (this.heardAtNanos == Long.MIN_VALUE || heardAtNanos - this.heardAtNanos > 0) {
-      this.heardAtNanos = heardAtNanos;
-      this.timeoutNanos = minNanos + random.applyAsLong(spanNanos + 1);
+      restart(heardAtNanos);
     }
     return nowNanos - this.heardAtNanos >= timeoutNanos;
   }
 
   /**
-   * Counts the silence from {@code nowNanos} with a new random timeout: after an election that could
-   * not start, the next try comes one timeout later, as with Ratis' own timer, not at the next check.
+   * Counts the silence from {@code nowNanos} with a new random timeout (a new heartbeat; after an
+   * election that could not start, so that the next try comes one timeout later, as with Ratis' own
+   * timer, not at the next check).
    */
   void restart(long nowNanos) {
     heardAtNanos = nowNanos;
