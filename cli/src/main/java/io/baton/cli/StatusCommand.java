@@ -62,7 +62,8 @@ final class StatusCommand extends CliCommand implements Callable<Integer> {
         final JsonArray roles = new JsonArray();
         for (RoleStatus role : s.getRolesList()) {
           roles.add(new JsonObject().put("role", role.getRole()).put("state", role.getState())
-              .put("epoch", role.getEpoch()).put("active", role.getActive()).put("standbyMode", role.getStandbyMode()));
+              .put("epoch", role.getEpoch()).put("active", role.getActive()).put("standbyMode", role.getStandbyMode())
+              .put("candidate", role.getCandidate()));
         }
         n.put("roles", roles).put("members", new JsonObject(new TreeMap<>(s.getMembersMap())));
       } else {
@@ -86,7 +87,8 @@ final class StatusCommand extends CliCommand implements Callable<Integer> {
       for (RoleStatus role : s.getRolesList()) {
         roles.append(roles.length() == 0 ? "" : " ").append(role.getRole()).append('=').append(role.getState())
             .append("(epoch ").append(role.getEpoch()).append(", active ")
-            .append(role.getActive().isEmpty() ? "?" : role.getActive()).append(')');
+            .append(role.getActive().isEmpty() ? "?" : role.getActive())
+            .append(role.getCandidate() ? "" : ", not a candidate yet").append(')');
       }
       if (s.hasRaft()) {
         final var r = s.getRaft();

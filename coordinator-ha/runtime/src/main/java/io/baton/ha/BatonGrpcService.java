@@ -317,7 +317,8 @@ public class BatonGrpcService extends BatonGrpc.BatonImplBase {
 
   static io.baton.ha.grpc.RoleStatus toProto(RoleStatus r, String node) {
     return io.baton.ha.grpc.RoleStatus.newBuilder().setRole(r.role()).setState(r.state().name()).setEpoch(r.epoch())
-        .setActive(r.active() == null ? "" : r.active()).setStandbyMode(r.standbyMode().name()).setNode(node).build();
+        .setActive(r.active() == null ? "" : r.active()).setStandbyMode(r.standbyMode().name()).setNode(node)
+        .setCandidate(r.candidate()).build();
   }
 
   private static ReadResponse toProto(ReadResult r) {

@@ -59,6 +59,16 @@ public interface Elector extends AutoCloseable {
   String activeNode(String role);
 
   /**
+   * Whether this node can be chosen for {@code role} now: it takes part in the role's election
+   * (etcd: its campaign key is confirmed; spread placement: its session and presence key are
+   * live). A node that is not cannot take the role over, nor be a transfer's target. The default,
+   * for the Raft leadership, is true: a voting member always takes part.
+   */
+  default boolean candidate(String role) {
+    return true;
+  }
+
+  /**
    * The activation of {@code role} in {@code epoch} ended on this node (its handler was told):
    * the elector gives that epoch up for good (a later activation, here or elsewhere, gets a new one).
    */

@@ -498,11 +498,18 @@ public final class EtcdElector implements Elector {
         });
   }
 
+  /** Whether this node's candidacy for {@code role} is confirmed in the current, live session. */
+  @Override
+  public boolean candidate(String role) {
+    final Candidacy c = mine.get(role);
+    return c != null && c.revision() > 0 && session.valid();
+  }
+
   /**
    * Deletes, in one transaction, the candidacies ahead of the target's in the election (the leader's
    * and any between), so that the target leads; the candidates removed campaign again behind it.
    * Completes once the target leads; fails with {@link IllegalArgumentException} when the target
-   * is not a candidate (not a running node of this cluster).
+   * is not a candidate (not a running node of this cluster, or one whose campaign is not confirmed yet).
    */
   @Override
   public CompletableFuture<Void> transfer(String role, String target) {
@@ -515,7 +522,8 @@ public final class EtcdElector implements Elector {
       }
       if (place < 0) {
         return CompletableFuture.failedFuture(new IllegalArgumentException("node " + target + " is not a candidate"
-            + " for role " + role + " (not a running node of this cluster); candidates: "
+            + " for role " + role + " (not a running node of this cluster, or one still starting whose campaign is not"
+            + " confirmed yet: its readiness is DOWN until it is); candidates: "
             + queue.stream().map(KeyValue::valueAsString).toList()));
       }
       if (place == 0) {

@@ -177,6 +177,12 @@ final class LeaseElector implements Elector {
     return me.equals(holder) && confirmedEpoch(role) == 0 ? handingOverTo.get(role) : holder;
   }
 
+  /** Whether this node's session (and so its presence key) is live and it is not handing its roles over. */
+  @Override
+  public boolean candidate(String role) {
+    return !leaving && session.valid();
+  }
+
   private String confirmedHolder(String role) {
     final String holder = holders.get(role);
     return me.equals(holder) && confirmedEpoch(role) == 0 ? null : holder;

@@ -218,7 +218,8 @@ public final class RoleManager implements AutoCloseable {
       final RoleState state = lifecycle.get() == Lifecycle.CLOSED ? RoleState.STOPPED : slot.state;
       out.add(new RoleStatus(slot.spec.name(), state, slot.lastEpoch,
           state == RoleState.ACTIVE && a != null ? nodeId : elector.activeNode(slot.spec.name()),
-          slot.spec.standbyMode(), slot.activatedAtMillis));
+          slot.spec.standbyMode(), slot.activatedAtMillis,
+          state != RoleState.STOPPED && elector.candidate(slot.spec.name())));
     }
     return out;
   }

@@ -8,7 +8,9 @@ package io.baton.ha;
  * @param activatedAtMillis wall-clock time (ms since the epoch) when the handler's onActive of that
  *        activation returned, 0 if never: for takeover measurements across processes, not for
  *        timing decisions
+ * @param candidate whether this node can be chosen for the role now (it takes part in its election:
+ *        {@link Elector#candidate}); a standby that is not cannot take over
  */
 public record RoleStatus(String role, RoleState state, long epoch, String active, StandbyMode standbyMode,
-    long activatedAtMillis) {
+    long activatedAtMillis, boolean candidate) {
 }

@@ -31,7 +31,7 @@ public class StatusRoute {
 
   /**
    * {@code {"node","backend","placement","lifecycle","roles":{"<role>":{"state","epoch","active",
-   * "standbyMode","activatedAtMillis"}},"members":{"<member>":"ALIVE|SUSPECT|DOWN"},
+   * "standbyMode","activatedAtMillis","candidate"}},"members":{"<member>":"ALIVE|SUSPECT|DOWN"},
    * "raft":{"term","leader","commitIndex","appliedIndex","role"},"sections":{"<name>":{"<key>":"<value>"}}}}
    * ({@code raft} absent on etcd; {@code sections} from the {@link StatusSection} beans, empty without).
    */
@@ -43,7 +43,8 @@ public class StatusRoute {
           .put("epoch", r.epoch())
           .put("active", r.active())
           .put("standbyMode", r.standbyMode().name())
-          .put("activatedAtMillis", r.activatedAtMillis()));
+          .put("activatedAtMillis", r.activatedAtMillis())
+          .put("candidate", r.candidate()));
     }
     final JsonObject members = new JsonObject();
     status.members().forEach((m, state) -> members.put(m, state.name()));

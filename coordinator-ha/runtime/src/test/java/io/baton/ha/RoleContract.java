@@ -34,7 +34,6 @@ public abstract class RoleContract {
   protected final ExecutorService executor = Executors.newCachedThreadPool();
   private final Map<String, RoleManager> managers = new LinkedHashMap<>();
   private final Map<String, MemberMonitor> monitors = new HashMap<>();
-  private final Map<String, Backend> backends = new HashMap<>();
   private final Map<String, Map<String, RecordingHandler>> handlers = new HashMap<>();
   private BackendFixture backend;
   private volatile long now = 1_000_000_000_000L;
@@ -56,7 +55,6 @@ public abstract class RoleContract {
         return new RoleManager.RoleSpec(e.getKey(), h, e.getValue());
       }).toList();
       final Backend b = backend.backend(id);
-      backends.put(id, b);
       final RoleManager m = new RoleManager(b, specs, executor, placement());
       managers.put(id, m);
       handlers.put(id, byRole);
@@ -70,8 +68,8 @@ public abstract class RoleContract {
   }
 
   /**
-   * Every role active on one node, every node agreeing which, and (spread placement) every node's
-   * session live: the cluster a test starts from.
+   * Every role active on one node, every node agreeing which, and every node a candidate for every
+   * role: the cluster a test starts from.
    */
   private void awaitFormed() {
     for (String role : ROLES.keySet()) {
@@ -79,11 +77,10 @@ public abstract class RoleContract {
       Timing.waitUntil("every node sees " + role + " active on " + active, Duration.ofSeconds(10),
           () -> managers.values().stream().allMatch(m -> active.equals(m.activeNode(role))));
     }
-    if (placement() instanceof Placement.Spread) {
-      final Backend any = backends.values().iterator().next();
-      Timing.waitUntil("every node's session is live", Duration.ofSeconds(10),
-          () -> await(any.store().range(Keys.NODES)).kvs().size() == managers.size());
-    }
+    // a node sees who is active before its own campaign (etcd) or session (spread) is confirmed, and
+    // cannot take a role over until it is
+    Timing.waitUntil("every node a candidate for every role", Duration.ofSeconds(10),
+        () -> managers.values().stream().allMatch(m -> m.statuses().stream().allMatch(RoleStatus::candidate)));
   }
 
   @AfterEach

@@ -33,7 +33,9 @@ import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
  *       rehearsal (a practice cluster that warms up the takeover code, a few seconds after
  *       start-up) has ended, so that a rolling update stops the next node only once this one can
  *       take over at full speed. On etcd:
- *       etcd answers a linearizable read within a second.</li>
+ *       etcd answers a linearizable read within a second. On both, the node is a candidate for
+ *       every role (its etcd campaign or spread-placement session is confirmed): a node that could
+ *       not take over is not ready.</li>
  *   <li><b>startup</b>: storage opened, snapshot restored, log replayed, roles started.</li>
  *   <li><b>role groups</b>: UP only where the role is ACTIVE.</li>
  * </ul>
@@ -111,7 +113,7 @@ public final class NodeHealth {
     }
     if (s.raft().isEmpty()) {
       final Optional<String> problem = probe.apply(PROBE_TIMEOUT);
-      return problem.isEmpty() ? b.up().build() : down(b, s.backend() + " does not answer: " + problem.get());
+      return problem.isPresent() ? down(b, s.backend() + " does not answer: " + problem.get()) : candidate(b, s);
     }
     final NodeStatus.Raft raft = s.raft().get();
     final long now = clock.nanoTime();
@@ -135,7 +137,15 @@ public final class NodeHealth {
       return down(b, "rehearsing a takeover in a practice cluster, so that this node's first takeover runs warm code"
           + " (a few seconds after start-up; baton.raft.rehearse=false skips it)");
     }
-    return b.up().build();
+    return candidate(b, s);
+  }
+
+  /** UP once the node takes part in every role's election, so that it could take each over. */
+  private static HealthCheckResponse candidate(HealthCheckResponseBuilder b, NodeStatus s) {
+    final List<String> not = s.roles().stream().filter(r -> !r.candidate()).map(RoleStatus::role).toList();
+    return not.isEmpty() ? b.up().build() : down(b, "node " + s.node() + " is not (yet) a candidate for " + not
+        + ": its session or campaign in " + s.backend() + " is not confirmed, so it could not take "
+        + (not.size() == 1 ? "that role" : "those roles") + " over");
   }
 
   public HealthCheckResponse startup() {

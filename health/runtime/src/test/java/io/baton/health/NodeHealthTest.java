@@ -8,6 +8,8 @@ import io.baton.ha.RatisBackend;
 import io.baton.ha.RoleContext;
 import io.baton.ha.RoleHandler;
 import io.baton.ha.RoleManager;
+import io.baton.ha.RoleState;
+import io.baton.ha.RoleStatus;
 import io.baton.ha.StandbyMode;
 import io.baton.raft.RaftNode;
 import io.baton.testkit.TestCluster;
@@ -169,5 +171,23 @@ class NodeHealthTest {
     assertThat(up(ready)).isFalse();
     assertThat(ready.getData().orElseThrow().get("reason").toString()).contains("etcd does not answer: no answer");
     assertThat(up(h.liveness())).isTrue();
+  }
+
+  @Test
+  void aNodeWhoseCampaignIsNotConfirmedYetIsNotReady() {
+    final boolean[] campaigning = {false};
+    final NodeHealth h = new NodeHealth(() -> new NodeStatus("n2", "etcd", "leader", NodeStatus.Lifecycle.STARTED,
+        List.of(new RoleStatus("rootcoord", RoleState.STANDBY, 0, "n1", StandbyMode.HOT, 0, campaigning[0]),
+            new RoleStatus("querycoord", RoleState.STANDBY, 0, "n1", StandbyMode.WARM, 0, true)),
+        Map.of(), Optional.empty()), timeout -> Optional.empty(), now::get, 1000, Duration.ofSeconds(30),
+        Duration.ofSeconds(3));
+    final HealthCheckResponse notYet = h.readiness();
+    assertThat(up(notYet)).isFalse();
+    assertThat(notYet.getData().orElseThrow().get("reason").toString())
+        .isEqualTo("node n2 is not (yet) a candidate for [rootcoord]: its session or campaign in etcd is not confirmed,"
+            + " so it could not take that role over");
+    assertThat(up(h.liveness())).isTrue();
+    campaigning[0] = true;
+    assertThat(up(h.readiness())).isTrue();
   }
 }

@@ -99,6 +99,7 @@ class GrpcApiTest {
     assertThat(status.getPlacement()).isEqualTo("leader");
     assertThat(status.getRaft().getLeader()).isEqualTo("n1");
     assertThat(status.getRolesList()).extracting(RoleStatus::getRole).containsExactlyInAnyOrder("rootcoord", "querycoord");
+    assertThat(status.getRolesList()).extracting(RoleStatus::getCandidate).containsOnly(true);
     final long epoch = status.getRoles(0).getEpoch();
     assertThat(epoch).isPositive();
     assertThat(status.getSectionsMap().get("test").getEntriesMap()).containsExactlyInAnyOrderEntriesOf(Map.of("a", "1", "b", "2"));
