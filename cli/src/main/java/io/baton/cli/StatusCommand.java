@@ -88,7 +88,7 @@ final class StatusCommand extends CliCommand implements Callable<Integer> {
         roles.append(roles.length() == 0 ? "" : " ").append(role.getRole()).append('=').append(role.getState())
             .append("(epoch ").append(role.getEpoch()).append(", active ")
             .append(role.getActive().isEmpty() ? "?" : role.getActive())
-            .append(role.getCandidate() ? "" : ", not a candidate yet").append(')');
+            .append(role.getCandidate() ? "" : ", not a candidate").append(')');
       }
       if (s.hasRaft()) {
         final var r = s.getRaft();
