@@ -608,6 +608,15 @@ public final class RaftNode implements AutoCloseable {
         leaderEpoch = term;
         knownLeader = nodeId();
         LOG.info("node {} role=leader epoch={}: became leader", nodeId(), term);
+        final RatisMetadataStore s = store;
+        if (s != null) {
+          // off this Ratis thread (it sends what queued); a claim the listeners make meanwhile queues and leaves with it
+          try {
+            timer.execute(s::becameLeader);
+          } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // the node is closing: nothing more is sent
+          }
+        }
         for (Registration r : listeners) {
           r.executor().execute(() -> r.listener().isLeader(term));
         }

@@ -170,6 +170,16 @@ final class RatisMetadataStore implements MetadataStore {
     return t;
   });
 
+  /**
+   * This node became the leader: requests from now on go to its own server. A batch forwarded to
+   * the old leader just before it was cut off may get no answer until the request timeout, and
+   * must not hold up what queued behind it (the new leader's claim of the roles among them).
+   */
+  void becameLeader() {
+    writes.rerouted();
+    reads.rerouted();
+  }
+
   /** Replaces {@code failed} with a fresh client, unless that was done already or we are closed. */
   private void replace(RaftClient failed, RuntimeException why) {
     if (closed) {

@@ -31,8 +31,13 @@ final class RequestBatcher {
   private final int maxBatchSize;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private int inFlight;
+  /** Counts {@link #rerouted()} calls: a request sent in an earlier route no longer holds a place in the window. */
+  private long route;
 
   private record Pending(byte[] encoded, CompletableFuture<Reply> reply) {}
+
+  /** Requests sent as one, and the route (see {@link #rerouted()}) in which they took their place in the window. */
+  private record Batch(List<Pending> requests, long route) {}
 
   /**
    * @param send          sends one encoded request (alone or a batch) and completes with its reply
@@ -56,7 +61,7 @@ final class RequestBatcher {
   /** Sends {@code encoded} (a valid encoded request that {@code combine} takes) alone or in a batch; completes with its own reply. */
   CompletableFuture<Reply> submit(byte[] encoded) {
     final Pending p = new Pending(encoded, new CompletableFuture<>());
-    final List<Pending> batch;
+    final Batch batch;
     synchronized (this) {
       queue.add(p);
       batch = takeBatch();
@@ -68,7 +73,7 @@ final class RequestBatcher {
   }
 
   /** The next batch to send, or null when none may go now. Holds the lock. */
-  private List<Pending> takeBatch() {
+  private Batch takeBatch() {
     if (inFlight >= maxInFlight || queue.isEmpty()) {
       return null;
     }
@@ -81,10 +86,30 @@ final class RequestBatcher {
       batch.add(next);
     }
     inFlight++;
-    return batch;
+    return new Batch(batch, route);
   }
 
-  private void send(List<Pending> batch) {
+  /**
+   * Requests from now on take another route than the outstanding ones (this node became the
+   * leader: they go to its own server, while those went to the old leader, which may never answer
+   * before the request timeout). The outstanding requests stop holding places in the window, so
+   * that what queued behind them leaves at once; they still complete with their own answer or
+   * failure. They are concurrent with every later request, so either may take effect first.
+   */
+  void rerouted() {
+    final Batch batch;
+    synchronized (this) {
+      route++;
+      inFlight = 0;
+      batch = takeBatch();
+    }
+    if (batch != null) {
+      send(batch);
+    }
+  }
+
+  private void send(Batch taken) {
+    final List<Pending> batch = taken.requests();
     CompletableFuture<Reply> sent;
     try {
       sent = send.apply(batch.size() == 1 ? batch.get(0).encoded()
@@ -93,9 +118,11 @@ final class RequestBatcher {
       sent = CompletableFuture.failedFuture(e);
     }
     sent.whenComplete((reply, error) -> {
-      final List<Pending> next;
+      final Batch next;
       synchronized (this) {
-        inFlight--;
+        if (taken.route() == route) {
+          inFlight--;
+        }
         next = takeBatch();
       }
       if (next != null) {

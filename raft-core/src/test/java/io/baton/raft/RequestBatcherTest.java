@@ -54,6 +54,33 @@ class RequestBatcherTest {
   }
 
   @Test
+  void aRerouteLetsWhatQueuedBehindARequestThatMayNeverBeAnsweredLeaveAtOnce() throws Exception {
+    final RequestBatcher b = batcher(1, 1 << 20, 256);
+    final CompletableFuture<Reply> stuck = b.submit(Codec.encode(put("a"))); // sent to the old leader
+    final CompletableFuture<Reply> claim = b.submit(Codec.encode(put("b")));
+    final CompletableFuture<Reply> other = b.submit(Codec.encode(put("c")));
+    assertThat(sent).hasSize(1);
+    b.rerouted(); // this node became the leader
+    assertThat(sent).hasSize(2);
+    assertThat(sent.get(1)).isEqualTo(new Command.TxnBatch(List.of(put("b"), put("c"))));
+    outstanding.get(1).complete(new Reply.Batch(List.of(new Reply.TxnDone(true, 5), new Reply.TxnDone(true, 6))));
+    assertThat(claim.get()).isEqualTo(new Reply.TxnDone(true, 5));
+    assertThat(other.get()).isEqualTo(new Reply.TxnDone(true, 6));
+    assertThat(stuck).isNotDone();
+    // the window is the new route's: one request at a time again
+    b.submit(Codec.encode(put("d")));
+    b.submit(Codec.encode(put("e")));
+    assertThat(sent).hasSize(3);
+    // the old request's answer (here a timeout) reaches its caller and frees no place of the new route
+    outstanding.get(0).completeExceptionally(new NoQuorumException("no answer within 3000 ms", null));
+    assertThatThrownBy(stuck::get).hasCauseInstanceOf(NoQuorumException.class);
+    assertThat(sent).as("e still waits for d").hasSize(3);
+    outstanding.get(2).complete(new Reply.TxnDone(true, 7));
+    assertThat(sent).hasSize(4);
+    assertThat(sent.get(3)).isEqualTo(put("e"));
+  }
+
+  @Test
   void batchesStayWithinTheRequestLimitAndTheCount() {
     final int one = Codec.encode(put("k1")).length;
     // room for two transactions in a batch, not three
