@@ -78,9 +78,7 @@ interface BackendFixture extends AutoCloseable {
 
       @Override
       public Backend backend(String id) {
-        final EtcdMetadataStore store = new EtcdMetadataStore(Client.builder()
-            .endpoints(etcd.endpoints().toArray(String[]::new))
-            .namespace(ByteSequence.from(namespace, StandardCharsets.UTF_8)).build(), Duration.ofSeconds(2));
+        final EtcdMetadataStore store = etcdStore(etcd, namespace);
         stores.put(id, store);
         return new EtcdBackend(store, id, Duration.ofSeconds(2), Duration.ofSeconds(2));
       }
@@ -100,5 +98,11 @@ interface BackendFixture extends AutoCloseable {
         stores.values().forEach(EtcdMetadataStore::close);
       }
     };
+  }
+
+  /** A store over {@code etcd} whose keys live under {@code namespace} (one per test), with a 2 s request timeout. */
+  static EtcdMetadataStore etcdStore(EtcdCluster etcd, String namespace) {
+    return new EtcdMetadataStore(Client.builder().endpoints(etcd.endpoints().toArray(String[]::new))
+        .namespace(ByteSequence.from(namespace, StandardCharsets.UTF_8)).build(), Duration.ofSeconds(2));
   }
 }

@@ -8,12 +8,9 @@ import io.baton.raft.PeerPort;
 import io.baton.store.MonotonicClock;
 import io.baton.testkit.EtcdCluster;
 import io.baton.testkit.Timing;
-import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -57,9 +54,7 @@ class EtcdCrashProbeTest {
   }
 
   private EtcdElector elector(String node, Duration ttl, Peer probe) {
-    final EtcdMetadataStore store = new EtcdMetadataStore(Client.builder()
-        .endpoints(ETCD.endpoints().toArray(String[]::new))
-        .namespace(ByteSequence.from(namespace, StandardCharsets.UTF_8)).build(), Duration.ofSeconds(2));
+    final EtcdMetadataStore store = BackendFixture.etcdStore(ETCD, namespace);
     closing.add(store);
     final EtcdElector e = new EtcdElector(store, node, "election", List.of(ROLE), ttl, Duration.ofSeconds(5),
         MonotonicClock.SYSTEM, probe);

@@ -12,9 +12,6 @@ import io.baton.store.Txn;
 import io.baton.store.TxnResult;
 import io.baton.testkit.EtcdCluster;
 import io.baton.testkit.Timing;
-import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -52,9 +49,7 @@ class EtcdElectorCandidacyTest {
   }
 
   private EtcdMetadataStore store() {
-    final EtcdMetadataStore store = new EtcdMetadataStore(Client.builder()
-        .endpoints(ETCD.endpoints().toArray(String[]::new))
-        .namespace(ByteSequence.from(namespace, StandardCharsets.UTF_8)).build(), Duration.ofSeconds(2));
+    final EtcdMetadataStore store = BackendFixture.etcdStore(ETCD, namespace);
     closing.add(store);
     return store;
   }

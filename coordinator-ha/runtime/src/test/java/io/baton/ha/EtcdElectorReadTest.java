@@ -10,9 +10,6 @@ import io.baton.store.ReadConsistency;
 import io.baton.store.ReadResult;
 import io.baton.testkit.EtcdCluster;
 import io.baton.testkit.Timing;
-import io.etcd.jetcd.ByteSequence;
-import io.etcd.jetcd.Client;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -64,8 +61,7 @@ class EtcdElectorReadTest {
   }
 
   private EtcdMetadataStore store() {
-    return new EtcdMetadataStore(Client.builder().endpoints(ETCD.endpoints().toArray(String[]::new))
-        .namespace(ByteSequence.from(namespace, StandardCharsets.UTF_8)).build(), Duration.ofSeconds(2));
+    return BackendFixture.etcdStore(ETCD, namespace);
   }
 
   private EtcdElector elector(MetadataStore store, String node) {
